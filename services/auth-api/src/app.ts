@@ -1,0 +1,50 @@
+import fastifyFormbody from '@fastify/formbody'
+import type { FastifyInstance } from 'fastify'
+import accounts from './accounts/accounts.js'
+import activation from './activation/routes.js'
+import type { AuthApiConfig } from './config.js'
+import basicAuth from './credentials/basic-auth.js'
+import events from './events/events.js'
+import health from './health/routes.js'
+import errorHandling from './http/errors.js'
+import openapi from './http/openapi.js'
+import registration from './registration/routes.js'
+import database from './storage/database.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The time every rule about codes and tokens is judged by; tests move it. */
+    clock: () => Date
+  }
+}
+
+export interface AppOptions {
+  config: AuthApiConfig
+  clock?: () => Date
+  /** A throwaway database for tests; defaults to the one in MONGO_URL. */
+  databaseName?: string
+}
+
+export default async function app (fastify: FastifyInstance, { config, clock, databaseName }: AppOptions): Promise<void> {
+  fastify.decorate('clock', clock ?? (() => new Date()))
+
+  await fastify.register(errorHandling)
+  await fastify.register(fastifyFormbody)
+  await fastify.register(openapi, { publicUrl: config.PUBLIC_URL })
+
+  await fastify.register(database, { url: config.MONGO_URL, ...(databaseName ? { databaseName } : {}) })
+  await fastify.register(accounts, {
+    codeSecret: config.CODE_SECRET,
+    codeLength: config.CODE_LENGTH,
+    codeTtlSeconds: config.CODE_TTL_SECONDS,
+    codeMaxAttempts: config.CODE_MAX_ATTEMPTS,
+    resendIntervalSeconds: config.RESEND_INTERVAL_SECONDS,
+    codeMailsPerDay: config.CODE_MAILS_PER_DAY
+  })
+  await fastify.register(events, { amqpUrl: config.AMQP_URL, exchange: config.EVENTS_EXCHANGE, replicaId: config.REPLICA_ID })
+  await fastify.register(basicAuth)
+
+  await fastify.register(health, { replicaId: config.REPLICA_ID })
+  await fastify.register(registration)
+  await fastify.register(activation)
+}

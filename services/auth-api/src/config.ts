@@ -1,0 +1,25 @@
+import { Type, type Static } from 'typebox'
+
+export const AuthApiConfigSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  /** Names this process in logs, health answers and outbox leases. */
+  REPLICA_ID: Type.String({ default: 'api-1', minLength: 1 }),
+  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+  MONGO_URL: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
+  AMQP_URL: Type.String({ pattern: '^amqps?://' }),
+  EVENTS_EXCHANGE: Type.String({ default: 'latchkey.events', minLength: 1 }),
+  /** Key for the HMAC that stores one-time codes; shared by every replica. */
+  CODE_SECRET: Type.String({ minLength: 32 }),
+  CODE_LENGTH: Type.Integer({ default: 4, minimum: 4, maximum: 10 }),
+  CODE_TTL_SECONDS: Type.Integer({ default: 60, minimum: 10, maximum: 600 }),
+  CODE_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 20 }),
+  RESEND_INTERVAL_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
+  CODE_MAILS_PER_DAY: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+  /** Proxies whose X-Forwarded-* headers are believed (Fastify trustProxy). */
+  TRUST_PROXY: Type.String({ default: '127.0.0.1' }),
+  PUBLIC_URL: Type.String({ default: 'https://localhost:8443', pattern: '^https?://' }),
+  INBOX_URL: Type.String({ default: '' })
+})
+
+export type AuthApiConfig = Static<typeof AuthApiConfigSchema>

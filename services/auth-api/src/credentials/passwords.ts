@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
+import argon2 from 'argon2'
+import { ApiError } from '../http/errors.js'
+
+const commonPasswords = createRequire(import.meta.url)('fxa-common-password-list') as { test (password: string): boolean }
+
+export const PASSWORD_MIN_LENGTH = 8
+export const PASSWORD_MAX_LENGTH = 256
+
+// OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, t=2, p=1.
+const hashingOptions = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
+
+/**
+ * NIST 800-63B / ASVS 6.2: length limits counted in Unicode code points, no composition
+ * rules, and a blocklist of common passwords. The password is never trimmed or altered.
+ */
+export function assertAcceptablePassword (password: string, field = 'password'): void {
+  const length = [...password].length
+  if (length < PASSWORD_MIN_LENGTH) {
+    throw new ApiError(400, 'PASSWORD_TOO_SHORT', `Use at least ${PASSWORD_MIN_LENGTH} characters.`, { field })
+  }
+  if (length > PASSWORD_MAX_LENGTH) {
+    throw new ApiError(400, 'PASSWORD_TOO_LONG', `Use at most ${PASSWORD_MAX_LENGTH} characters.`, { field })
+  }
+  if (commonPasswords.test(password)) {
+    throw new ApiError(400, 'PASSWORD_TOO_COMMON', 'This password is among the most common ones; choose another.', { field })
+  }
+}
+
+export interface PasswordHasher {
+  hash (password: string): Promise<string>
+  /** Verifies against a hash, or against a throwaway hash when there is none, so both cost the same time. */
+  verify (hash: string | undefined, password: string): Promise<boolean>
+}
+
+export async function createPasswordHasher (): Promise<PasswordHasher> {
+  const standIn = await argon2.hash(randomBytes(32), hashingOptions)
+  return {
+    hash: async (password) => await argon2.hash(password, hashingOptions),
+    verify: async (hash, password) => {
+      const matches = await argon2.verify(hash ?? standIn, password).catch(() => false)
+      return matches && hash !== undefined
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { BrokerLink } from '@latchkey/shared'
+import { OutboxRelay } from './outbox-relay.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    broker: BrokerLink
+    outbox: OutboxRelay
+  }
+}
+
+export interface EventsOptions {
+  amqpUrl: string
+  exchange: string
+  replicaId: string
+}
+
+async function events (fastify: FastifyInstance, options: EventsOptions): Promise<void> {
+  const log = fastify.log.child({ component: 'events' })
+  const broker = new BrokerLink({
+    url: options.amqpUrl,
+    connectionName: `auth-api ${options.replicaId}`,
+    log,
+    setup: async (channel) => {
+      await channel.assertExchange(options.exchange, 'topic', { durable: true })
+      channel.on('return', (message: { fields: { routingKey: string }, properties: { messageId?: string } }) => {
+        log.warn({ routingKey: message.fields.routingKey, eventId: message.properties.messageId }, 'event was unroutable: no queue is bound for it')
+      })
+    }
+  })
+  await broker.start()
+
+  const relay = new OutboxRelay({
+    users: fastify.users.collection,
+    broker,
+    exchange: options.exchange,
+    replicaId: options.replicaId,
+    log,
+    now: fastify.clock
+  })
+  relay.start()
+
+  fastify.decorate('broker', broker)
+  fastify.decorate('outbox', relay)
+  fastify.addHook('onClose', async () => {
+    await relay.stop()
+    await broker.close()
+  })
+}
+
+export default fp(events, { name: 'events', dependencies: ['accounts'] })

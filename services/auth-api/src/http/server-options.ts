@@ -1,0 +1,18 @@
+import { randomUUID } from 'node:crypto'
+
+/** Fastify server settings shared by the real server and the tests' app builder. */
+export function serverOptions (trustProxy: string) {
+  return {
+    // Nginx sets X-Request-Id on every request; it becomes our request id and log reqId.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    trustProxy,
+    bodyLimit: 64 * 1024,
+    // Above Nginx's upstream keepalive_timeout (60 s), so Nginx closes idle connections first.
+    keepAliveTimeout: 72_000,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    http: { headersTimeout: 15_000 },
+    ajv: { customOptions: { coerceTypes: 'array' as const, removeAdditional: 'all' as const } }
+  }
+}
