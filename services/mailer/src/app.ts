@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify'
+import type { MailerConfig } from './config.js'
+import deliveryLog from './delivery/delivery-log.js'
+import health from './health/health.js'
+import inboxEvents from './inbox-events/inbox-events.js'
+import smtp from './mail/smtp.js'
+
+export type AppOptions = MailerConfig
+
+/** The whole mailer as one plugin: the delivery log and SMTP first, then the consumer that uses them. */
+export default async function app (fastify: FastifyInstance, config: AppOptions): Promise<void> {
+  await fastify.register(deliveryLog, { mongoUrl: config.MONGO_URL })
+  await fastify.register(smtp, { url: config.SMTP_URL, from: config.MAIL_FROM })
+  await fastify.register(inboxEvents, {
+    amqpUrl: config.AMQP_URL,
+    exchange: config.EVENTS_EXCHANGE,
+    mailQueue: config.MAIL_QUEUE,
+    prefetch: config.PREFETCH,
+    retry: {
+      maxAttempts: config.MAX_DELIVERY_ATTEMPTS,
+      baseDelayMs: config.RETRY_BASE_DELAY_MS,
+      maxDelayMs: config.RETRY_MAX_DELAY_MS
+    }
+  })
+  await fastify.register(health)
+}

@@ -1,0 +1,28 @@
+import { Type, type Static } from 'typebox'
+import { DEFAULT_EVENTS_EXCHANGE } from '@latchkey/shared'
+
+/** Everything the mailer reads from its environment, validated once at startup (server.ts). */
+export const MailerConfigSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ default: 3100, minimum: 0, maximum: 65535 }),
+  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+  MONGO_URL: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
+  AMQP_URL: Type.String({ pattern: '^amqps?://' }),
+  EVENTS_EXCHANGE: Type.String({ default: DEFAULT_EVENTS_EXCHANGE, minLength: 1 }),
+  /** Also the prefix of the retry queue, the dead-letter exchange and the dead-letter queue. */
+  MAIL_QUEUE: Type.String({ default: 'latchkey.mailer', minLength: 1 }),
+  SMTP_URL: Type.String({ pattern: '^smtps?://' }),
+  MAIL_FROM: Type.String({ default: 'Latchkey <no-reply@latchkey.local>', minLength: 3 }),
+  /** Unacked messages in flight; bounds memory and parallel SMTP sends. */
+  PREFETCH: Type.Integer({ default: 5, minimum: 1, maximum: 1000 }),
+  /**
+   * Sending attempts before a message goes to the dead-letter queue. Also the quorum queue's
+   * x-delivery-limit, which is fixed when the queue is first declared: changing it later
+   * needs the queue to be re-created (or a policy).
+   */
+  MAX_DELIVERY_ATTEMPTS: Type.Integer({ default: 8, minimum: 1, maximum: 100 }),
+  RETRY_BASE_DELAY_MS: Type.Integer({ default: 1000, minimum: 1 }),
+  RETRY_MAX_DELAY_MS: Type.Integer({ default: 60000, minimum: 1 })
+})
+
+export type MailerConfig = Static<typeof MailerConfigSchema>

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { BrokerLink } from '@latchkey/shared'
+import { InboxConsumer, type InboxStats } from './inbox-consumer.js'
+import type { RetryPolicy } from './retry-policy.js'
+import { queueNames, type QueueNames } from './topology.js'
+
+export interface InboxEventsOptions {
+  amqpUrl: string
+  exchange: string
+  mailQueue: string
+  prefetch: number
+  retry: RetryPolicy
+}
+
+/** What the rest of the app (readiness, tests) may know about the consumer. */
+export interface InboxEvents {
+  readonly queues: QueueNames
+  readonly stats: InboxStats
+  /** Connected, topology declared and consuming. */
+  readonly connected: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    inboxEvents: InboxEvents
+  }
+}
+
+async function inboxEvents (fastify: FastifyInstance, options: InboxEventsOptions): Promise<void> {
+  const log = fastify.log.child({ component: 'inbox-events' })
+  const queues = queueNames(options.mailQueue)
+  const consumer = new InboxConsumer({
+    exchange: options.exchange,
+    queues,
+    prefetch: options.prefetch,
+    retry: options.retry,
+    deliveryDeps: { deliveries: fastify.deliveries, smtp: fastify.smtp, log, now: () => new Date() },
+    log
+  })
+  const broker = new BrokerLink({ url: options.amqpUrl, connectionName: 'mailer', log, setup: consumer.attach })
+
+  fastify.decorate('inboxEvents', {
+    queues,
+    stats: consumer.stats,
+    get connected () { return broker.connected }
+  })
+
+  // preClose, not onClose: in-flight mails still need MongoDB and SMTP, which close in onClose.
+  fastify.addHook('preClose', async () => {
+    await consumer.stop()
+    await broker.close()
+  })
+  // Last, so that the hook above exists even if the first connection attempt is still pending.
+  await broker.start()
+}
+
+export default fp(inboxEvents, { name: 'inbox-events', dependencies: ['delivery-log', 'smtp'] })

@@ -1,0 +1,55 @@
+import { Compile } from 'typebox/compile'
+import { CloudEventEnvelope, CodeDeliveryData, EventTypes } from '@latchkey/shared'
+import type { CodePurpose } from '../mail/code-mail.js'
+import { isPlainAddress } from '../mail/recipient.js'
+
+/** The event types that ask for a mail, and which mail. `user.deleted` is deliberately absent. */
+export const mailPurposeByType: Readonly<Record<string, CodePurpose>> = {
+  [EventTypes.userRegistered]: 'activation',
+  [EventTypes.activationCodeRequested]: 'activation',
+  [EventTypes.passwordResetRequested]: 'password-reset'
+}
+
+export const mailEventTypes = Object.keys(mailPurposeByType)
+
+/** A validated event that asks for a code mail. */
+export interface MailEvent {
+  id: string
+  type: string
+  purpose: CodePurpose
+  data: CodeDeliveryData
+}
+
+export type ParsedMailEvent =
+  | { valid: true, event: MailEvent }
+  | { valid: false, reason: string, eventId?: string }
+
+const envelope = Compile(CloudEventEnvelope)
+const codeDelivery = Compile(CodeDeliveryData)
+
+/**
+ * Turns a message body into a mail event, or says why it is not one. Anything that fails here
+ * fails the same way on every delivery, so the caller dead-letters it instead of retrying.
+ */
+export function parseMailEvent (body: Buffer): ParsedMailEvent {
+  let json: unknown
+  try {
+    json = JSON.parse(body.toString('utf8'))
+  } catch {
+    return { valid: false, reason: 'body is not JSON' }
+  }
+  if (!envelope.Check(json)) return { valid: false, reason: `not a CloudEvent: ${firstError(envelope.Errors(json))}` }
+
+  const eventId = json.id
+  const purpose = mailPurposeByType[json.type]
+  if (purpose === undefined) return { valid: false, reason: `event type ${json.type} is not mailed`, eventId }
+  if (!codeDelivery.Check(json.data)) return { valid: false, reason: `bad data: ${firstError(codeDelivery.Errors(json.data))}`, eventId }
+  if (!isPlainAddress(json.data.email)) return { valid: false, reason: 'recipient address is not a plain address', eventId }
+
+  return { valid: true, event: { id: eventId, type: json.type, purpose, data: json.data } }
+}
+
+function firstError (errors: Iterable<{ instancePath: string, message: string }>): string {
+  for (const error of errors) return `${error.instancePath || '/'} ${error.message}`
+  return 'invalid'
+}
