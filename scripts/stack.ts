@@ -1,0 +1,115 @@
+// Runs Latchkey's local stack: FerretDB, RabbitMQ, maildev, the auth-api replicas,
+// the mailer and Nginx, all bound to 127.0.0.1 with their state under .stack/<profile>/.
+//
+//   tsx scripts/stack.ts up [--foreground]   start (idempotent); --foreground follows the logs
+//   tsx scripts/stack.ts down                stop everything this profile started
+//   tsx scripts/stack.ts status              what runs and whether it is healthy
+//   tsx scripts/stack.ts broker stop|start   stop or start only RabbitMQ
+//
+// STACK_PROFILE=dev (default) or test selects ports and directory.
+import { rabbitmq } from './stack/components/rabbitmq.ts';
+import { followLogs } from './stack/follow.ts';
+import { loadProfile, type Profile } from './stack/profile.ts';
+import { logSize } from './stack/processes.ts';
+import { down, logFiles, stackState, status, summary, up, type LogOffsets } from './stack/runner.ts';
+
+const USAGE = 'usage: tsx scripts/stack.ts up [--foreground] | down | status | broker stop|start';
+
+class UsageError extends Error {}
+/** Already explained to the user; only the exit code is left to set. */
+class ReportedError extends Error {}
+
+async function upCommand(profile: Profile, foreground: boolean): Promise<void> {
+  const state = await stackState(profile);
+  let offsets: LogOffsets | undefined;
+  if (state === 'running') {
+    console.log(`The "${profile.name}" stack is already running and healthy.`);
+  } else {
+    if (state === 'partial') {
+      console.log(`The "${profile.name}" stack is partly running or unhealthy; stopping it first.`);
+      await down(profile);
+    }
+    console.log(`Starting the "${profile.name}" stack:`);
+    offsets = await upOrCleanUp(profile);
+  }
+  console.log(`\n${summary(profile)}\n`);
+  if (foreground) await followUntilSignal(profile, offsets);
+}
+
+/** A failed start leaves nothing running; the logs stay for reading. */
+async function upOrCleanUp(profile: Profile): Promise<LogOffsets> {
+  try {
+    return await up(profile);
+  } catch (error) {
+    process.stdout.write('\n');
+    console.error(`${(error as Error).message}\n\nStopping what was started…`);
+    await down(profile);
+    throw new ReportedError();
+  }
+}
+
+async function followUntilSignal(profile: Profile, offsets: LogOffsets | undefined): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  console.log('Following the logs; press Ctrl-C to stop the stack.\n');
+  const logs = logFiles(profile).map(({ name, file }) => ({ name, file, offset: offsets?.get(name) ?? logSize(file) }));
+  await followLogs(logs, controller.signal);
+  // Further Ctrl-Cs must not interrupt the shutdown.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
+  console.log('\nStopping the stack…');
+  await down(profile);
+}
+
+async function statusCommand(profile: Profile): Promise<void> {
+  const rows = await status(profile);
+  console.log(`"${profile.name}" stack (${profile.paths.root})`);
+  console.log(`  ${'NAME'.padEnd(10)} ${'PID'.padEnd(8)} ${'PROCESS'.padEnd(8)} HEALTH`);
+  for (const row of rows) {
+    const pid = row.pid === undefined ? '-' : String(row.pid);
+    const health = row.alive ? (row.healthy ? 'healthy' : 'UNHEALTHY') : '-';
+    console.log(`  ${row.name.padEnd(10)} ${pid.padEnd(8)} ${(row.alive ? 'alive' : 'dead').padEnd(8)} ${health}`);
+  }
+  const allHealthy = rows.every((row) => row.healthy);
+  if (!allHealthy) process.exitCode = 3;
+}
+
+async function brokerCommand(profile: Profile, action: string | undefined): Promise<void> {
+  if (action === 'stop') {
+    await rabbitmq.stop(profile);
+    console.log('RabbitMQ stopped.');
+  } else if (action === 'start') {
+    await rabbitmq.start(profile);
+    console.log(`RabbitMQ started: ${profile.urls.amqp}`);
+  } else {
+    throw new UsageError(USAGE);
+  }
+}
+
+async function main(args: string[]): Promise<void> {
+  const [command, ...rest] = args;
+  const profile = loadProfile();
+  switch (command) {
+    case 'up':
+      return upCommand(profile, rest.includes('--foreground'));
+    case 'down':
+      console.log(`Stopping the "${profile.name}" stack.`);
+      return down(profile);
+    case 'status':
+      return statusCommand(profile);
+    case 'broker':
+      return brokerCommand(profile, rest[0]);
+    default:
+      throw new UsageError(USAGE);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(),
+  (error: unknown) => {
+    if (!(error instanceof ReportedError)) console.error(error instanceof UsageError ? error.message : `error: ${(error as Error).message}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
