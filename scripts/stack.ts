@@ -11,7 +11,7 @@ import { rabbitmq } from './stack/components/rabbitmq.ts';
 import { followLogs } from './stack/follow.ts';
 import { loadProfile, type Profile } from './stack/profile.ts';
 import { logSize } from './stack/processes.ts';
-import { down, logFiles, stackState, status, summary, up, type LogOffsets } from './stack/runner.ts';
+import { assertPortsFree, down, logFiles, stackState, status, summary, up, type LogOffsets } from './stack/runner.ts';
 
 const USAGE = 'usage: tsx scripts/stack.ts up [--foreground] | down | status | broker stop|start';
 
@@ -29,6 +29,7 @@ async function upCommand(profile: Profile, foreground: boolean): Promise<void> {
       console.log(`The "${profile.name}" stack is partly running or unhealthy; stopping it first.`);
       await down(profile);
     }
+    await assertPortsFree(profile);
     console.log(`Starting the "${profile.name}" stack:`);
     offsets = await upOrCleanUp(profile);
   }

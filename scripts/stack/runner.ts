@@ -38,7 +38,7 @@ export async function stackState(profile: Profile): Promise<StackState> {
   return healthy.every(Boolean) ? 'running' : 'partial';
 }
 
-async function assertPortsFree(profile: Profile): Promise<void> {
+export async function assertPortsFree(profile: Profile): Promise<void> {
   const taken: string[] = [];
   for (const { port, variable } of portsToCheck(profile)) {
     if (await isPortFree(port)) continue;
@@ -62,6 +62,7 @@ function prepareDirectories(profile: Profile): void {
 /** Where each log file ended before this start, so a follower shows only this run. */
 export type LogOffsets = Map<string, number>;
 
+/** Starts every component in order; call assertPortsFree first. */
 export async function up(profile: Profile): Promise<LogOffsets> {
   prepareDirectories(profile);
   const offsets: LogOffsets = new Map();
@@ -69,7 +70,6 @@ export async function up(profile: Profile): Promise<LogOffsets> {
   for (const component of components) {
     offsets.set(component.name, logSize(logFileOf(profile, component.name)));
   }
-  await assertPortsFree(profile);
   for (const component of components) {
     const startedAt = Date.now();
     process.stdout.write(`  starting ${component.name.padEnd(9)}`);

@@ -38,7 +38,8 @@ async function start(profile: Profile): Promise<void> {
     `--state-dir=${paths.ferretdbState}`,
     '--debug-addr=-',
     '--telemetry=disable',
-    '--log-level=warn',
+    // At warn, FerretDB dumps every "endSessions" that the Node driver sends on close (unsupported, harmless).
+    '--log-level=error',
   ]);
   await waitUntil(() => isHealthy(profile), { what: 'FerretDB', timeoutMs: 30_000, process: record });
 }

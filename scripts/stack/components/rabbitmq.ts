@@ -66,6 +66,8 @@ function writeNodeConfig(profile: Profile): void {
       `listeners.tcp.default = 127.0.0.1:${profile.ports.AMQP_PORT}`,
       'management.tcp.ip = 127.0.0.1',
       `management.tcp.port = ${profile.ports.RABBIT_MGMT_PORT}`,
+      // Info level is some 150 lines of boot chatter per start.
+      'log.file.level = warning',
       '',
     ].join('\n'),
   );

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, starts a fresh "test" stack
+# (ports 9443, 4001.., see scripts/README-stack.md), runs every workspace's tap
+# tests against it, and always stops the stack again.
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly REPO_ROOT
+cd "$REPO_ROOT"
+
+export STACK_PROFILE=test
+readonly STACK_DIR="$REPO_ROOT/.stack/test"
+readonly LOG_TAIL_LINES=40
+
+log() { printf '[test] %s\n' "$*"; }
+
+stack() { npx --no-install tsx scripts/stack.ts "$@"; }
+
+stop_stack() {
+  log "stopping the test stack"
+  stack down || log "WARNING: stack down failed"
+}
+
+print_log_tails() {
+  local file
+  for file in "$STACK_DIR"/logs/*.log; do
+    [ -s "$file" ] || continue
+    printf '\n----- last %d lines of %s -----\n' "$LOG_TAIL_LINES" "${file#"$REPO_ROOT"/}"
+    tail -n "$LOG_TAIL_LINES" "$file" | cut -c1-400
+  done
+}
+
+workspaces_in_order() {
+  node -e 'for (const ws of require("./package.json").workspaces) console.log(ws)'
+}
+
+has_test_script() {
+  node -e 'process.exit(require(`./${process.argv[1]}/package.json`).scripts?.test ? 0 : 1)' "$1"
+}
+
+# Runs every workspace, even after a failure, so one run reports all failures.
+run_workspace_tests() {
+  local workspace failed=()
+  while read -r workspace; do
+    has_test_script "$workspace" || continue
+    log "tests of $workspace"
+    # The stack's variables only for the tests: `stack down` must not see them.
+    if ! (set -a && . "$STACK_DIR/env" && set +a && npm run test --workspace="$workspace"); then
+      failed+=("$workspace")
+    fi
+  done < <(workspaces_in_order)
+  if [ ${#failed[@]} -gt 0 ]; then
+    log "FAILED workspaces: ${failed[*]}"
+    return 1
+  fi
+}
+
+main() {
+  bash scripts/install.sh --browser
+
+  log "starting a fresh test stack"
+  stack down >/dev/null
+  rm -rf "$STACK_DIR"
+  trap stop_stack EXIT
+  if ! stack up; then
+    print_log_tails
+    exit 1
+  fi
+
+  if run_workspace_tests; then
+    log "all workspaces passed"
+  else
+    print_log_tails
+    exit 1
+  fi
+}
+
+main "$@"
