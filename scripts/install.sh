@@ -66,8 +66,15 @@ find_go() {
   fi
 }
 
+ferretdb_version() {
+  # Captured first: `| grep -q` would exit early, and pipefail would count the SIGPIPE as failure.
+  local output
+  output=$("$FERRETDB_BIN" --version 2>/dev/null) || return 1
+  sed -n 's/^version: *//p' <<<"$output"
+}
+
 ferretdb_is_usable() {
-  [ -x "$FERRETDB_BIN" ] && "$FERRETDB_BIN" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION"
+  [ -x "$FERRETDB_BIN" ] && [ "$(ferretdb_version)" = "$FERRETDB_VERSION" ]
 }
 
 # A plain `go install` of FerretDB yields a binary that panics at start-up
@@ -112,7 +119,7 @@ install_ferretdb() {
   fi
   build_ferretdb
   ferretdb_is_usable || die "ferretdb: built binary does not report version $FERRETDB_VERSION"
-  log "ferretdb: $("$FERRETDB_BIN" --version | grep -m1 'version:')"
+  log "ferretdb: built $FERRETDB_BIN ($(ferretdb_version))"
 }
 
 npm_dependencies_are_current() {

@@ -9,7 +9,7 @@ readonly REPO_ROOT
 cd "$REPO_ROOT"
 
 export STACK_PROFILE=test
-readonly STACK_DIR="$REPO_ROOT/.stack/test"
+readonly TEST_STACK_DIR="$REPO_ROOT/.stack/test"
 readonly LOG_TAIL_LINES=40
 
 log() { printf '[test] %s\n' "$*"; }
@@ -23,7 +23,7 @@ stop_stack() {
 
 print_log_tails() {
   local file
-  for file in "$STACK_DIR"/logs/*.log; do
+  for file in "$TEST_STACK_DIR"/logs/*.log; do
     [ -s "$file" ] || continue
     printf '\n----- last %d lines of %s -----\n' "$LOG_TAIL_LINES" "${file#"$REPO_ROOT"/}"
     tail -n "$LOG_TAIL_LINES" "$file" | cut -c1-400
@@ -45,7 +45,7 @@ run_workspace_tests() {
     has_test_script "$workspace" || continue
     log "tests of $workspace"
     # The stack's variables only for the tests: `stack down` must not see them.
-    if ! (set -a && . "$STACK_DIR/env" && set +a && npm run test --workspace="$workspace"); then
+    if ! (set -a && . "$TEST_STACK_DIR/env" && set +a && npm run test --workspace="$workspace"); then
       failed+=("$workspace")
     fi
   done < <(workspaces_in_order)
@@ -60,7 +60,7 @@ main() {
 
   log "starting a fresh test stack"
   stack down >/dev/null
-  rm -rf "$STACK_DIR"
+  rm -rf "$TEST_STACK_DIR"
   trap stop_stack EXIT
   if ! stack up; then
     print_log_tails
