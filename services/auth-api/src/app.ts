@@ -29,6 +29,8 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
   fastify.decorate('clock', clock ?? (() => new Date()))
 
   await fastify.register(errorHandling)
+  // The API speaks JSON and HTML forms only; a text/plain body is refused (415), not half-parsed.
+  fastify.removeContentTypeParser('text/plain')
   await fastify.register(fastifyFormbody)
   await fastify.register(openapi, { publicUrl: config.PUBLIC_URL })
 

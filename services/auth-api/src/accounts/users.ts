@@ -1,6 +1,7 @@
-import type { Collection, Db } from 'mongodb'
+import type { Collection, Db, UpdateFilter } from 'mongodb'
 import type { CloudEvent } from '@latchkey/shared'
 import type { StoredCode } from '../codes/one-time-code.js'
+import { AccountLocks } from './account-lock.js'
 
 export type AccountStatus = 'pending' | 'active' | 'disabled'
 export type Role = 'user' | 'admin'
@@ -42,44 +43,52 @@ export interface UserDocument {
   outboxAttempts: number
 }
 
-export function outboxEntry (event: CloudEvent, correlationId: string, now: Date): OutboxEntry {
-  return { type: event.type, body: JSON.stringify(event), correlationId, createdAt: now }
-}
-
-export function utcDay (now: Date): string {
-  return now.toISOString().slice(0, 10)
-}
-
 export interface CodeMailLimits {
   resendIntervalSeconds: number
   mailsPerDay: number
 }
 
-export type IssueOutcome =
-  | { kind: 'issued', user: UserDocument }
-  | { kind: 'not-pending' }
+export type QuotaDecision =
+  | { kind: 'allowed', codeMail: CodeMailQuota }
   | { kind: 'cooldown', retryAt: Date }
   | { kind: 'daily-cap', retryAt: Date }
 
-export interface IssueRequest {
-  userId: string
-  slot: CodeSlot
-  code: StoredCode
-  event: CloudEvent
-  correlationId: string
-  now: Date
-  /** Re-registration may send a fresh code at once; an explicit resend waits for the cooldown. */
-  enforceCooldown: boolean
-  /** Only pending accounts get activation codes; resets go to active ones. */
-  requiredStatus: AccountStatus
-  extraSet?: Record<string, unknown>
+export function utcDay (now: Date): string {
+  return now.toISOString().slice(0, 10)
+}
+
+function startOfNextUtcDay (now: Date): Date {
+  return new Date(`${utcDay(new Date(now.getTime() + 86_400_000))}T00:00:00.000Z`)
+}
+
+/** Whether one more code mail may go to this account now, and the quota after it. */
+export function takeCodeMail (quota: CodeMailQuota | undefined, now: Date, limits: CodeMailLimits, enforceCooldown: boolean): QuotaDecision {
+  const today = utcDay(now)
+  const sentToday = quota?.day === today ? quota.sentToday : 0
+  if (enforceCooldown && quota && quota.nextAllowedAt > now) return { kind: 'cooldown', retryAt: quota.nextAllowedAt }
+  if (sentToday >= limits.mailsPerDay) return { kind: 'daily-cap', retryAt: startOfNextUtcDay(now) }
+  return {
+    kind: 'allowed',
+    codeMail: { day: today, sentToday: sentToday + 1, nextAllowedAt: new Date(now.getTime() + limits.resendIntervalSeconds * 1000) }
+  }
+}
+
+export function outboxEntry (event: CloudEvent, correlationId: string, now: Date): OutboxEntry {
+  return { type: event.type, body: JSON.stringify(event), correlationId, createdAt: now }
+}
+
+/** The fields that append one event to a user's outbox, for a `$set`. */
+export function appendToOutbox (user: UserDocument, event: CloudEvent, correlationId: string, now: Date): Partial<UserDocument> & Record<string, unknown> {
+  return { [`outbox.${event.id}`]: outboxEntry(event, correlationId, now), outboxPending: true, outboxSeq: user.outboxSeq + 1 }
 }
 
 export class UsersRepository {
   readonly collection: Collection<UserDocument>
+  readonly locks: AccountLocks
 
-  constructor (db: Db, private readonly limits: CodeMailLimits) {
+  constructor (db: Db, readonly limits: CodeMailLimits) {
     this.collection = db.collection<UserDocument>('users')
+    this.locks = new AccountLocks(db)
   }
 
   async ensureIndexes (): Promise<void> {
@@ -95,107 +104,25 @@ export class UsersRepository {
     return await this.collection.findOne({ _id: id })
   }
 
-  newPendingUser (fields: { id: string, email: string, passwordHash: string, code: StoredCode, event: CloudEvent, correlationId: string, now: Date }): UserDocument {
-    const { id, email, passwordHash, code, event, correlationId, now } = fields
-    return {
-      _id: id,
-      email,
-      passwordHash,
-      status: 'pending',
-      roles: ['user'],
-      createdAt: now,
-      updatedAt: now,
-      activatedAt: null,
-      activationCode: code,
-      resetCode: null,
-      codeMail: { day: utcDay(now), sentToday: 1, nextAllowedAt: this.#cooldownEnd(now) },
-      outbox: { [event.id]: outboxEntry(event, correlationId, now) },
-      outboxSeq: 1,
-      outboxPending: true,
-      outboxLeaseUntil: null,
-      outboxAttempts: 0
-    }
-  }
-
-  /** Inserts; false when the address is already taken (unique index). */
-  async insert (user: UserDocument): Promise<boolean> {
-    try {
-      await this.collection.insertOne(user)
-      return true
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false
-      throw err
-    }
-  }
-
   /**
-   * Stores a new code and its mail event in one single-document write, within the mail
-   * quota. Two guarded updates stand in for a conditional reset of the daily counter,
-   * which FerretDB's update language cannot express in one statement.
+   * Runs a read-decide-write on one account with nobody else changing it meanwhile.
+   * Every write to an account document goes through here (see AccountLocks for why).
    */
-  async issueCode (request: IssueRequest): Promise<IssueOutcome> {
-    const { userId, slot, code, event, correlationId, now, enforceCooldown, requiredStatus } = request
-    const today = utcDay(now)
-    const base = {
-      _id: userId,
-      status: requiredStatus,
-      ...(enforceCooldown ? { 'codeMail.nextAllowedAt': { $lte: now } } : {})
-    }
-    const set = {
-      [slot]: code,
-      updatedAt: now,
-      [`outbox.${event.id}`]: outboxEntry(event, correlationId, now),
-      outboxPending: true,
-      ...request.extraSet
-    }
-    const sameDay = await this.collection.findOneAndUpdate(
-      { ...base, 'codeMail.day': today, 'codeMail.sentToday': { $lt: this.limits.mailsPerDay } },
-      { $set: { ...set, 'codeMail.nextAllowedAt': this.#cooldownEnd(now) }, $inc: { 'codeMail.sentToday': 1, outboxSeq: 1 } },
+  async withAccount<T> (email: string, change: (user: UserDocument | null) => Promise<T>): Promise<T> {
+    return await this.locks.withLock(`account:${email}`, async () => await change(await this.findByEmail(email)))
+  }
+
+  async insert (user: UserDocument): Promise<void> {
+    await this.collection.insertOne(user)
+  }
+
+  async update (user: UserDocument, update: UpdateFilter<UserDocument>, now: Date): Promise<UserDocument> {
+    const updated = await this.collection.findOneAndUpdate(
+      { _id: user._id },
+      { ...update, $set: { ...update.$set, updatedAt: now } },
       { returnDocument: 'after' }
     )
-    if (sameDay) return { kind: 'issued', user: sameDay }
-    const newDay = await this.collection.findOneAndUpdate(
-      { ...base, 'codeMail.day': { $ne: today } },
-      { $set: { ...set, codeMail: { day: today, sentToday: 1, nextAllowedAt: this.#cooldownEnd(now) } }, $inc: { outboxSeq: 1 } },
-      { returnDocument: 'after' }
-    )
-    if (newDay) return { kind: 'issued', user: newDay }
-    return await this.#whyNotIssued(userId, requiredStatus, enforceCooldown, now)
-  }
-
-  async #whyNotIssued (userId: string, requiredStatus: AccountStatus, enforceCooldown: boolean, now: Date): Promise<IssueOutcome> {
-    const user = await this.findById(userId)
-    if (!user || user.status !== requiredStatus) return { kind: 'not-pending' }
-    if (enforceCooldown && user.codeMail.nextAllowedAt > now) return { kind: 'cooldown', retryAt: user.codeMail.nextAllowedAt }
-    if (user.codeMail.day === utcDay(now) && user.codeMail.sentToday >= this.limits.mailsPerDay) {
-      return { kind: 'daily-cap', retryAt: new Date(`${utcDay(new Date(now.getTime() + 86_400_000))}T00:00:00.000Z`) }
-    }
-    // Another request changed the document between our two guarded writes: the caller retries.
-    return { kind: 'not-pending' }
-  }
-
-  /**
-   * Counts one attempt against the pending code before it is compared, atomically, so
-   * parallel guesses cannot exceed the limit. Null when no attempt is left or the code is gone.
-   */
-  async countAttempt (userId: string, slot: CodeSlot, maxAttempts: number, now: Date): Promise<UserDocument | null> {
-    return await this.collection.findOneAndUpdate(
-      { _id: userId, [`${slot}.expiresAt`]: { $gt: now }, [`${slot}.attempts`]: { $lt: maxAttempts } },
-      { $inc: { [`${slot}.attempts`]: 1 }, $set: { updatedAt: now } },
-      { returnDocument: 'after' }
-    )
-  }
-
-  /** Consumes the activation code exactly once: of two concurrent callers, one wins. */
-  async activate (userId: string, codeHash: string, now: Date): Promise<boolean> {
-    const result = await this.collection.updateOne(
-      { _id: userId, status: 'pending', 'activationCode.hash': codeHash },
-      { $set: { status: 'active', activatedAt: now, activationCode: null, updatedAt: now } }
-    )
-    return result.modifiedCount === 1
-  }
-
-  #cooldownEnd (now: Date): Date {
-    return new Date(now.getTime() + this.limits.resendIntervalSeconds * 1000)
+    if (!updated) throw new Error(`account ${user._id} vanished while locked`)
+    return updated
   }
 }

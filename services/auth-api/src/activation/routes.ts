@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { createEvent, EventTypes, type CodeDeliveryData } from '@latchkey/shared'
-import type { FastifyInstance } from 'fastify'
+import { EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
 import type { UserDocument } from '../accounts/users.js'
 import { checkCode } from '../codes/code-check.js'
 import { ApiError } from '../http/errors.js'
 import { basicAuthSecurity, errorResponses, PendingCode } from '../http/schemas.js'
-import { codeMailLimit, EVENT_SOURCE, secondsUntil } from '../registration/register-account.js'
+import { invalidCredentials } from '../credentials/basic-auth.js'
+import { issueCode } from '../registration/register-account.js'
 import { pendingCodeFields } from './pending-code.js'
 
 const VerifyBody = Type.Object({
@@ -31,31 +31,6 @@ function assertPending (account: UserDocument): void {
   if (account.status === 'disabled') throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled.')
 }
 
-async function resendActivationCode (app: FastifyInstance, account: UserDocument, requestId: string): Promise<UserDocument> {
-  for (let round = 0; round < 3; round++) {
-    const now = app.clock()
-    const { code, stored } = app.codes.issue('activation', account.email, now)
-    const data: CodeDeliveryData = { userId: account._id, email: account.email, code, codeExpiresAt: stored.expiresAt.toISOString() }
-    const event = createEvent(EventTypes.activationCodeRequested, EVENT_SOURCE, data, account._id)
-    const outcome = await app.users.issueCode({
-      userId: account._id, slot: 'activationCode', code: stored, event, correlationId: requestId, now, enforceCooldown: true, requiredStatus: 'pending'
-    })
-    switch (outcome.kind) {
-      case 'issued': return outcome.user
-      case 'cooldown': {
-        const seconds = secondsUntil(outcome.retryAt, now)
-        throw new ApiError(429, 'RESEND_TOO_SOON', `Wait ${seconds} s before asking for another code.`, { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
-      }
-      case 'daily-cap': throw codeMailLimit(outcome.retryAt, now)
-      case 'not-pending': {
-        const current = await app.users.findById(account._id)
-        if (current) assertPending(current)
-      }
-    }
-  }
-  throw new ApiError(503, 'BUSY', 'This account is changing right now. Try again.', {}, { 'retry-after': '1' })
-}
-
 const activation: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/verify', {
     onRequest: fastify.basicAuth,
@@ -68,15 +43,16 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Activated, ...errorResponses(400, 401, 403, 409, 410, 429) }
     }
   }, async (request) => {
-    const account = request.account!
-    assertPending(account)
-    const { user, code } = await checkCode(fastify, account._id, 'activationCode', 'activation', request.body.verification_code ?? request.body.code)
-    const now = fastify.clock()
-    if (!await fastify.users.activate(user._id, code.hash, now)) {
-      throw new ApiError(409, 'ALREADY_ACTIVATED', 'This code was already used: the account is activated.')
-    }
-    request.log.info({ event: 'account.activated', userId: user._id }, 'account activated')
-    return { status: 'success' as const, message: 'Your account is activated. You can sign in now.', activated_at: now.toISOString() }
+    const activatedAt = await fastify.users.withAccount(request.account!.email, async (user) => {
+      if (!user) throw invalidCredentials()
+      assertPending(user)
+      await checkCode(fastify, user, 'activationCode', 'activation', request.body.verification_code ?? request.body.code)
+      const now = fastify.clock()
+      await fastify.users.update(user, { $set: { status: 'active', activatedAt: now, activationCode: null } }, now)
+      request.log.info({ event: 'account.activated', userId: user._id }, 'account activated')
+      return now
+    })
+    return { status: 'success' as const, message: 'Your account is activated. You can sign in now.', activated_at: activatedAt.toISOString() }
   })
 
   fastify.post('/verify/resend', {
@@ -89,10 +65,14 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: CodeSent, ...errorResponses(401, 403, 409, 429, 503) }
     }
   }, async (request) => {
-    const account = request.account!
-    assertPending(account)
-    const user = await resendActivationCode(fastify, account, request.id)
-    void fastify.outbox.publishFor(user._id)
+    const user = await fastify.users.withAccount(request.account!.email, async (current) => {
+      if (!current) throw invalidCredentials()
+      assertPending(current)
+      return await issueCode(fastify, current, {
+        slot: 'activationCode', purpose: 'activation', eventType: EventTypes.activationCodeRequested, requestId: request.id, now: fastify.clock(), enforceCooldown: true
+      })
+    })
+    void fastify.outbox.publishFor(user.email)
     return {
       status: 'success' as const,
       message: 'We emailed you a new verification code.',

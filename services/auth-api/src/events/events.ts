@@ -32,7 +32,7 @@ async function events (fastify: FastifyInstance, options: EventsOptions): Promis
   await broker.start()
 
   const relay = new OutboxRelay({
-    users: fastify.users.collection,
+    users: fastify.users,
     broker,
     exchange: options.exchange,
     replicaId: options.replicaId,

@@ -1,11 +1,10 @@
-import type { Collection } from 'mongodb'
 import type { ConfirmChannel } from 'amqplib'
 import type { BrokerLink } from '@latchkey/shared'
 import type { FastifyBaseLogger } from 'fastify'
-import type { OutboxEntry, UserDocument } from '../accounts/users.js'
+import type { OutboxEntry, UserDocument, UsersRepository } from '../accounts/users.js'
 
 export interface OutboxRelayOptions {
-  users: Collection<UserDocument>
+  users: UsersRepository
   broker: BrokerLink
   exchange: string
   replicaId: string
@@ -14,18 +13,21 @@ export interface OutboxRelayOptions {
   /** How long a claimed document stays ours; another replica takes over after that. */
   leaseMs?: number
   sweepIntervalMs?: number
+  /** Documents claimed per sweep query. */
+  batchSize?: number
 }
 
 /**
- * Publishes the events that requests wrote into user documents (the same-document outbox:
- * FerretDB has no transactions), then removes them. A replica claims a document with a
- * lease before publishing, so two replicas never publish the same event at once; a crash
- * leaves the lease to expire and the events to the next sweep. Delivery is at least once:
- * the mailer deduplicates by event id.
+ * Publishes the events that requests wrote into account documents (the same-document
+ * outbox: FerretDB has no transactions), then removes them. A replica claims a document
+ * with a lease before publishing, so two replicas never publish the same events at once;
+ * after a crash the lease runs out and the next sweep publishes them. Delivery is at least
+ * once: the mailer deduplicates by event id.
  */
 export class OutboxRelay {
   readonly #leaseMs: number
   readonly #sweepIntervalMs: number
+  readonly #batchSize: number
   #timer: NodeJS.Timeout | undefined
   #sweeping: Promise<void> | undefined
   #stopped = false
@@ -33,6 +35,7 @@ export class OutboxRelay {
   constructor (private readonly options: OutboxRelayOptions) {
     this.#leaseMs = options.leaseMs ?? 15_000
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1_000
+    this.#batchSize = options.batchSize ?? 50
   }
 
   start (): void {
@@ -46,17 +49,17 @@ export class OutboxRelay {
     await this.#sweeping
   }
 
-  /** Publishes one user's pending events right after the request that wrote them. */
-  async publishFor (userId: string): Promise<void> {
-    await this.#publishClaimed({ _id: userId })
+  /** Publishes one account's pending events right after the request that wrote them. */
+  async publishFor (email: string): Promise<void> {
+    await this.#publishAccount(email).catch((err: unknown) => {
+      this.options.log.warn({ err }, 'outbox publish failed; the sweep will retry')
+    })
   }
 
   /** Publishes every due document; one sweep at a time per replica. */
   async sweep (): Promise<void> {
     if (this.#sweeping) return await this.#sweeping
-    this.#sweeping = (async () => {
-      while (!this.#stopped && this.options.broker.connected && await this.#publishClaimed({})) { /* next document */ }
-    })().catch((err: unknown) => {
+    this.#sweeping = this.#sweepDue().catch((err: unknown) => {
       this.options.log.warn({ err }, 'outbox sweep failed')
     }).finally(() => {
       this.#sweeping = undefined
@@ -64,25 +67,48 @@ export class OutboxRelay {
     return await this.#sweeping
   }
 
-  /** Claims one due document matching the filter and publishes its events; false if none was due. */
-  async #publishClaimed (filter: { _id?: string }): Promise<boolean> {
-    const { users, replicaId, now } = this.options
-    if (!this.options.broker.connected) return false
-    const claimedAt = now()
-    const user = await users.findOneAndUpdate(
-      { ...filter, outboxPending: true, $or: [{ outboxLeaseUntil: null }, { outboxLeaseUntil: { $lte: claimedAt } }] },
-      { $set: { outboxLeaseUntil: new Date(claimedAt.getTime() + this.#leaseMs), outboxLeaseOwner: replicaId } },
-      { returnDocument: 'after' }
-    )
-    if (!user) return false
-    try {
-      const { published, returned } = await this.#publish(user.outbox)
-      await this.#release(user, published)
-      if (returned.length > 0) await this.#backOff(user, new Error(`${returned.length} event(s) unroutable: no queue bound yet`))
-    } catch (err) {
-      await this.#backOff(user, err)
+  async #sweepDue (): Promise<void> {
+    while (!this.#stopped && this.options.broker.connected) {
+      const due = await this.options.users.collection
+        .find(this.#dueFilter(this.options.now()))
+        .limit(this.#batchSize)
+        .toArray()
+      if (due.length === 0) return
+      for (const user of due) await this.#publishAccount(user.email)
+      if (due.length < this.#batchSize) return
     }
-    return true
+  }
+
+  #dueFilter (now: Date) {
+    return { outboxPending: true, $or: [{ outboxLeaseUntil: null }, { outboxLeaseUntil: { $lte: now } }] }
+  }
+
+  #isDue (user: UserDocument, now: Date): boolean {
+    return user.outboxPending && (user.outboxLeaseUntil === null || user.outboxLeaseUntil <= now)
+  }
+
+  async #publishAccount (email: string): Promise<void> {
+    if (!this.options.broker.connected) return
+    const claimed = await this.#claim(email)
+    if (!claimed) return
+    try {
+      const { published, returned } = await this.#publish(claimed.outbox)
+      await this.#release(email, published)
+      if (returned.length > 0) await this.#backOff(email, new Error(`${returned.length} event(s) unroutable: no queue bound yet`))
+    } catch (err) {
+      await this.#backOff(email, err)
+    }
+  }
+
+  async #claim (email: string): Promise<UserDocument | null> {
+    const { users, replicaId, now } = this.options
+    return await users.withAccount(email, async (user) => {
+      const claimedAt = now()
+      if (!user || !this.#isDue(user, claimedAt)) return null
+      return await users.update(user, {
+        $set: { outboxLeaseUntil: new Date(claimedAt.getTime() + this.#leaseMs), outboxLeaseOwner: replicaId }
+      }, claimedAt)
+    })
   }
 
   /**
@@ -123,27 +149,28 @@ export class OutboxRelay {
     }
   }
 
-  async #release (user: UserDocument, published: string[]): Promise<void> {
-    const { users } = this.options
-    if (published.length === 0) return
-    const unset = Object.fromEntries(published.map((id) => [`outbox.${id}`, '' as const]))
-    await users.updateOne({ _id: user._id }, {
-      $unset: unset,
-      $set: { outboxLeaseUntil: null, outboxAttempts: 0 }
+  async #release (email: string, published: string[]): Promise<void> {
+    const { users, now } = this.options
+    await users.withAccount(email, async (user) => {
+      if (!user) return
+      const remaining = Object.keys(user.outbox).filter((id) => !published.includes(id))
+      const unset = Object.fromEntries(published.map((id) => [`outbox.${id}`, '' as const]))
+      await users.update(user, {
+        ...(published.length > 0 ? { $unset: unset } : {}),
+        $set: { outboxPending: remaining.length > 0, outboxLeaseUntil: null, outboxAttempts: 0 }
+      }, now())
     })
-    // Only when all went out and nothing was added since the claim (outboxSeq moves with every entry).
-    if (published.length < Object.keys(user.outbox).length) return
-    await users.updateOne({ _id: user._id, outboxSeq: user.outboxSeq }, { $set: { outboxPending: false } })
-    this.options.log.info({ userId: user._id, events: published.length }, 'outbox events published')
+    if (published.length > 0) this.options.log.info({ events: published.length }, 'outbox events published')
   }
 
-  async #backOff (user: UserDocument, err: unknown): Promise<void> {
-    const attempts = (user.outboxAttempts ?? 0) + 1
-    const delayMs = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7))
-    this.options.log.warn({ err, userId: user._id, attempts, delayMs }, 'outbox publish failed, will retry')
-    await this.options.users.updateOne(
-      { _id: user._id, outboxLeaseOwner: this.options.replicaId },
-      { $set: { outboxLeaseUntil: new Date(this.options.now().getTime() + delayMs), outboxAttempts: attempts } }
-    ).catch(() => {})
+  async #backOff (email: string, err: unknown): Promise<void> {
+    const { users, now, replicaId, log } = this.options
+    await users.withAccount(email, async (user) => {
+      if (!user || user.outboxLeaseOwner !== replicaId) return
+      const attempts = (user.outboxAttempts ?? 0) + 1
+      const delayMs = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7))
+      log.warn({ err, userId: user._id, attempts, delayMs }, 'outbox publish failed, will retry')
+      await users.update(user, { $set: { outboxLeaseUntil: new Date(now().getTime() + delayMs), outboxAttempts: attempts } }, now())
+    }).catch(() => {})
   }
 }

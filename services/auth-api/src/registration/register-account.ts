@@ -1,22 +1,23 @@
 import { randomUUID } from 'node:crypto'
-import { createEvent, EventTypes, type CodeDeliveryData } from '@latchkey/shared'
+import { createEvent, EventTypes, type CodeDeliveryData, type EventType } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
 import { isPlausibleEmail, normalizeEmail } from '../accounts/email-address.js'
-import type { UserDocument } from '../accounts/users.js'
+import { appendToOutbox, outboxEntry, takeCodeMail, type CodeSlot, type QuotaDecision, type UserDocument } from '../accounts/users.js'
+import type { CodePurpose } from '../codes/one-time-code.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
+
+export const EVENT_SOURCE = '/latchkey/auth-api'
 
 export interface Registration {
   created: boolean
   user: UserDocument
 }
 
-const EVENT_SOURCE = '/latchkey/auth-api'
-
 /**
  * Creates a pending account, or gives a pending one a new password and a fresh code (the
- * last registration wins). The user and the `user.registered` event are written together,
- * in one document, so the event cannot be lost between the database and the broker.
+ * last registration wins). The account and its `user.registered` event are written in one
+ * single-document write, so the event cannot be lost between the database and the broker.
  */
 export async function registerAccount (app: FastifyInstance, rawEmail: string, password: string, requestId: string): Promise<Registration> {
   const email = normalizeEmail(rawEmail)
@@ -24,41 +25,83 @@ export async function registerAccount (app: FastifyInstance, rawEmail: string, p
     throw new ApiError(400, 'EMAIL_INVALID', 'This does not look like an email address.', { field: 'email' })
   }
   assertAcceptablePassword(password)
+  // Hashing is the slow part: it happens before taking the account lock.
   const passwordHash = await app.passwords.hash(password)
 
-  // A few rounds cover the races: a parallel registration inserts first, or an account is
-  // deleted between our read and our write.
-  for (let round = 0; round < 5; round++) {
+  return await app.users.withAccount(email, async (existing) => {
     const now = app.clock()
-    const existing = await app.users.findByEmail(email)
-    const userId = existing?._id ?? randomUUID()
-    const { code, stored } = app.codes.issue('activation', email, now)
-    const data: CodeDeliveryData = { userId, email, code, codeExpiresAt: stored.expiresAt.toISOString() }
-    const event = createEvent(EventTypes.userRegistered, EVENT_SOURCE, data, userId)
-
-    if (!existing) {
-      const user = app.users.newPendingUser({ id: userId, email, passwordHash, code: stored, event, correlationId: requestId, now })
-      if (await app.users.insert(user)) return { created: true, user }
-      continue
-    }
+    if (!existing) return { created: true, user: await createPendingAccount(app, email, passwordHash, requestId, now) }
     if (existing.status !== 'pending') {
       throw new ApiError(409, 'EMAIL_TAKEN', 'An account with this email already exists. Sign in instead.')
     }
-    const outcome = await app.users.issueCode({
-      userId, slot: 'activationCode', code: stored, event, correlationId: requestId, now,
-      enforceCooldown: false, requiredStatus: 'pending', extraSet: { passwordHash }
-    })
-    if (outcome.kind === 'issued') return { created: false, user: outcome.user }
-    if (outcome.kind === 'daily-cap') throw codeMailLimit(outcome.retryAt, now)
-  }
-  throw new ApiError(503, 'BUSY', 'This account is changing right now. Try again.', {}, { 'retry-after': '1' })
+    const user = await issueCode(app, existing, {
+      slot: 'activationCode', purpose: 'activation', eventType: EventTypes.userRegistered, requestId, now, enforceCooldown: false
+    }, { passwordHash })
+    return { created: false, user }
+  })
 }
 
-export { EVENT_SOURCE }
+async function createPendingAccount (app: FastifyInstance, email: string, passwordHash: string, requestId: string, now: Date): Promise<UserDocument> {
+  const id = randomUUID()
+  const { code, stored } = app.codes.issue('activation', email, now)
+  const event = codeEvent(EventTypes.userRegistered, { userId: id, email, code, codeExpiresAt: stored.expiresAt.toISOString() })
+  const quota = takeCodeMail(undefined, now, app.users.limits, false) as Extract<QuotaDecision, { kind: 'allowed' }>
+  const user: UserDocument = {
+    _id: id,
+    email,
+    passwordHash,
+    status: 'pending',
+    roles: ['user'],
+    createdAt: now,
+    updatedAt: now,
+    activatedAt: null,
+    activationCode: stored,
+    resetCode: null,
+    codeMail: quota.codeMail,
+    outbox: { [event.id]: outboxEntry(event, requestId, now) },
+    outboxSeq: 1,
+    outboxPending: true,
+    outboxLeaseUntil: null,
+    outboxAttempts: 0
+  }
+  await app.users.insert(user)
+  return user
+}
 
-export function codeMailLimit (retryAt: Date, now: Date): ApiError {
-  const seconds = secondsUntil(retryAt, now)
-  return new ApiError(429, 'CODE_MAIL_LIMIT', 'Too many codes were sent to this account today. Try again tomorrow.', { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+export interface CodeIssue {
+  slot: CodeSlot
+  purpose: CodePurpose
+  eventType: EventType
+  requestId: string
+  now: Date
+  /** A re-registration may send a fresh code at once; an explicit resend waits for the cooldown. */
+  enforceCooldown: boolean
+}
+
+/**
+ * Replaces the account's pending code in `slot` and queues the mail carrying it, within the
+ * account's mail quota. Call it while holding the account (UsersRepository.withAccount).
+ */
+export async function issueCode (app: FastifyInstance, user: UserDocument, issue: CodeIssue, extraFields: Partial<UserDocument> = {}): Promise<UserDocument> {
+  const { slot, purpose, eventType, requestId, now, enforceCooldown } = issue
+  const quota = takeCodeMail(user.codeMail, now, app.users.limits, enforceCooldown)
+  if (quota.kind === 'cooldown') {
+    const seconds = secondsUntil(quota.retryAt, now)
+    throw new ApiError(429, 'RESEND_TOO_SOON', `Wait ${seconds} s before asking for another code.`, { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+  }
+  if (quota.kind === 'daily-cap') {
+    const seconds = secondsUntil(quota.retryAt, now)
+    throw new ApiError(429, 'CODE_MAIL_LIMIT', 'Too many codes were sent to this account today. Try again tomorrow.', { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+  }
+  const { code, stored } = app.codes.issue(purpose, user.email, now)
+  const event = codeEvent(eventType, { userId: user._id, email: user.email, code, codeExpiresAt: stored.expiresAt.toISOString() })
+  return await app.users.update(user, {
+    $set: { ...extraFields, [slot]: stored, codeMail: quota.codeMail, ...appendToOutbox(user, event, requestId, now) }
+  }, now)
+}
+
+function codeEvent (type: EventType, data: CodeDeliveryData) {
+  return createEvent(type, EVENT_SOURCE, data, data.userId)
 }
 
 export function secondsUntil (moment: Date, now: Date): number {

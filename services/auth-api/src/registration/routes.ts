@@ -23,7 +23,7 @@ const registration: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { created, user } = await registerAccount(fastify, request.body.email, request.body.password, request.id)
-    void fastify.outbox.publishFor(user._id)
+    void fastify.outbox.publishFor(user.email)
     return await reply.code(created ? 201 : 200).send({
       status: 'success',
       message: created

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto'
+import amqplib from 'amqplib'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import fp from 'fastify-plugin'
+import { MongoClient } from 'mongodb'
+import { loadConfig, type CloudEvent } from '@latchkey/shared'
+import type { Test } from 'tap'
+import app from '../src/app.js'
+import { AuthApiConfigSchema, type AuthApiConfig } from '../src/config.js'
+import { serverOptions } from '../src/http/server-options.js'
+
+/** The real servers come from the test stack (`npm test` starts it and exports these). */
+export function requiredEnv (name: string): string {
+  const value = process.env[name]
+  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\`, which starts the servers they use`)
+  return value
+}
+
+export function uniqueName (prefix: string): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`
+}
+
+/** A clock the test moves by hand, so a 60 s code lifetime needs no 60 s sleep. */
+export class TestClock {
+  #now = Date.now()
+  now = (): Date => new Date(this.#now)
+  advance (seconds: number): void { this.#now += seconds * 1000 }
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  config: AuthApiConfig
+  clock: TestClock
+  databaseName: string
+}
+
+export async function build (t: Test, overrides: Partial<Record<keyof AuthApiConfig, string>> = {}, databaseName = uniqueName('authapi_test')): Promise<TestApp> {
+  const config = loadConfig(AuthApiConfigSchema, {
+    MONGO_URL: requiredEnv('MONGO_URL'),
+    AMQP_URL: requiredEnv('AMQP_URL'),
+    CODE_SECRET: 'test-secret-'.padEnd(64, 'x'),
+    EVENTS_EXCHANGE: uniqueName('test.events'),
+    REPLICA_ID: uniqueName('test-replica'),
+    LOG_LEVEL: 'silent',
+    ...overrides
+  })
+  const clock = new TestClock()
+  const server = Fastify({ logger: false, ...serverOptions('127.0.0.1') })
+  await server.register(fp(app), { config, clock: clock.now, databaseName })
+  await server.ready()
+  t.teardown(async () => {
+    await server.db.dropDatabase().catch(() => {})
+    await server.close()
+  })
+  return { app: server, config, clock, databaseName }
+}
+
+export function basic (email: string, password: string): string {
+  return `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`
+}
+
+export function form (fields: Record<string, string>): { payload: string, headers: Record<string, string> } {
+  return { payload: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } }
+}
+
+export async function register (app: FastifyInstance, email: string, password: string): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url: '/register', payload: { email, password } })
+}
+
+export interface CapturedMessage {
+  event: CloudEvent<{ userId: string, email: string, code: string, codeExpiresAt: string }>
+  routingKey: string
+  properties: amqplib.MessageProperties
+}
+
+/**
+ * Binds a throwaway queue to the test exchange and records everything published to it:
+ * the tests read the emailed code from the event, as the mailer would.
+ */
+export async function captureEvents (t: Test, exchange: string, amqpUrl = requiredEnv('AMQP_URL')) {
+  const connection = await amqplib.connect(amqpUrl)
+  const channel = await connection.createChannel()
+  await channel.assertExchange(exchange, 'topic', { durable: true })
+  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true })
+  await channel.bindQueue(queue, exchange, '#')
+  const messages: CapturedMessage[] = []
+  await channel.consume(queue, (message) => {
+    if (!message) return
+    messages.push({ event: JSON.parse(message.content.toString()), routingKey: message.fields.routingKey, properties: message.properties })
+    channel.ack(message)
+  })
+  t.teardown(async () => {
+    await channel.deleteExchange(exchange).catch(() => {})
+    await connection.close().catch(() => {})
+  })
+  return {
+    messages,
+    async next (predicate: (m: CapturedMessage) => boolean, timeoutMs = 10_000): Promise<CapturedMessage> {
+      const deadline = Date.now() + timeoutMs
+      while (Date.now() < deadline) {
+        const found = messages.find(predicate)
+        if (found) return found
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+      throw new Error('no matching event was published in time')
+    }
+  }
+}
+
+export type EventCapture = Awaited<ReturnType<typeof captureEvents>>
+
+/** Waits for the next code event for this address, counting those already seen. */
+export async function nextCodeFor (events: EventCapture, email: string, seenBefore: number): Promise<string> {
+  await events.next(() => events.messages.filter((m) => m.event.data.email === email).length > seenBefore)
+  return events.messages.filter((m) => m.event.data.email === email).at(-1)!.event.data.code
+}
+
+export function eventsFor (events: EventCapture, email: string): CapturedMessage[] {
+  return events.messages.filter((m) => m.event.data.email === email)
+}
+
+/** Registers and returns the code the mailer would have sent. */
+export async function registerAndReadCode (app: FastifyInstance, events: EventCapture, email: string, password: string): Promise<string> {
+  const seen = eventsFor(events, email).length
+  const response = await register(app, email, password)
+  if (response.statusCode >= 300) throw new Error(`registration failed: ${response.statusCode} ${response.body}`)
+  return await nextCodeFor(events, email, seen)
+}
+
+export async function mongoClient (t: Test): Promise<MongoClient> {
+  const client = new MongoClient(requiredEnv('MONGO_URL'), { serverSelectionTimeoutMS: 3000 })
+  await client.connect()
+  t.teardown(async () => { await client.close() })
+  return client
+}
