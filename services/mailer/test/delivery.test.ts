@@ -1,6 +1,6 @@
 import t from 'tap'
 import { EventTypes } from '@latchkey/shared'
-import { buildTestApp, codeEvent, inboxFor, publishEvent, sleep, uniqueRecipient, waitFor, waitForMail } from './helper.js'
+import { buildTestApp, codeEvent, findDelivery, inboxFor, publishEvent, sleep, uniqueRecipient, waitFor, waitForMail } from './helper.js'
 
 t.test('a user.registered event becomes exactly one activation mail', async (t) => {
   const { app, config, servers } = await buildTestApp(t)
@@ -76,4 +76,19 @@ t.test('an expired code is dropped, not mailed', async (t) => {
   t.equal((await inboxFor(servers.inboxApi, expiredTo)).length, 0, 'no mail for the expired code')
   t.equal(app.inboxEvents.stats.droppedExpired, 1)
   t.equal(app.inboxEvents.stats.deadLettered, 0, 'dropped on purpose, not dead-lettered')
+})
+
+t.test('closing the app lets the mail in hand finish first', async (t) => {
+  const { app, config, servers } = await buildTestApp(t)
+  const to = uniqueRecipient('shutdown')
+  const event = codeEvent(EventTypes.userRegistered, to)
+
+  await publishEvent(config, event)
+  await waitFor(() => app.inboxEvents.stats.received >= 1, { timeoutMs: 10_000, what: 'the message to arrive', intervalMs: 1 })
+  t.equal(app.inboxEvents.stats.sent, 0, 'still in flight when close starts')
+  await app.close()
+
+  t.equal(app.inboxEvents.stats.sent, 1, 'sent before close returned')
+  t.equal((await inboxFor(servers.inboxApi, to)).length, 1)
+  t.equal((await findDelivery(config.MONGO_URL, event.id))?.status, 'sent', 'recorded while MongoDB was still open')
 })

@@ -197,11 +197,20 @@ export async function waitForMail (inboxApi: string, address: string, timeoutMs 
   return mails
 }
 
-export async function waitFor (condition: () => boolean | Promise<boolean>, options: { timeoutMs: number, what: string }): Promise<void> {
+export async function waitFor (condition: () => boolean | Promise<boolean>, options: { timeoutMs: number, what: string, intervalMs?: number }): Promise<void> {
   const deadline = Date.now() + options.timeoutMs
   while (!await condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`)
-    await sleep(100)
+    await sleep(options.intervalMs ?? 100)
+  }
+}
+
+export async function findDelivery (mongoUrl: string, eventId: string): Promise<{ status?: string } | null> {
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 3000 })
+  try {
+    return await client.db().collection<{ _id: string, status?: string }>('deliveries').findOne({ _id: eventId })
+  } finally {
+    await client.close()
   }
 }
 
