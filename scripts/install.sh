@@ -56,7 +56,7 @@ install_system_packages() {
   [ "$(id -u)" -eq 0 ] || die "need root to apt-get install: ${packages[*]}"
   log "apt: installing ${packages[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
 }
 
 find_go() {

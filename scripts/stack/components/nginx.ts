@@ -39,7 +39,7 @@ function hasWebPage(profile: Profile): boolean {
   return existsSync(join(profile.paths.webDist, 'index.html'));
 }
 
-export function renderConfig(profile: Profile, template: string): string {
+function renderConfig(profile: Profile, template: string): string {
   const servers = profile.apiPorts
     .map((port) => `        server 127.0.0.1:${port} max_fails=2 fail_timeout=5s;`)
     .join('\n');
