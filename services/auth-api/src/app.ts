@@ -1,6 +1,7 @@
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyInstance } from 'fastify'
 import accounts from './accounts/accounts.js'
+import admin from './admin/routes.js'
 import activation from './activation/routes.js'
 import type { AuthApiConfig } from './config.js'
 import basicAuth from './credentials/basic-auth.js'
@@ -8,7 +9,11 @@ import events from './events/events.js'
 import health from './health/routes.js'
 import errorHandling from './http/errors.js'
 import openapi from './http/openapi.js'
+import passwordReset from './password-reset/routes.js'
+import profile from './profile/routes.js'
 import registration from './registration/routes.js'
+import sessionRoutes from './sessions/routes.js'
+import sessions from './sessions/sessions.js'
 import database from './storage/database.js'
 
 declare module 'fastify' {
@@ -41,12 +46,25 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
     codeTtlSeconds: config.CODE_TTL_SECONDS,
     codeMaxAttempts: config.CODE_MAX_ATTEMPTS,
     resendIntervalSeconds: config.RESEND_INTERVAL_SECONDS,
-    codeMailsPerDay: config.CODE_MAILS_PER_DAY
+    codeMailsPerDay: config.CODE_MAILS_PER_DAY,
+    lockout: { threshold: config.LOCKOUT_THRESHOLD, baseSeconds: config.LOCKOUT_BASE_SECONDS, maxSeconds: config.LOCKOUT_MAX_SECONDS }
   })
   await fastify.register(events, { amqpUrl: config.AMQP_URL, exchange: config.EVENTS_EXCHANGE, replicaId: config.REPLICA_ID })
   await fastify.register(basicAuth)
+  await fastify.register(sessions, {
+    issuer: config.PUBLIC_URL,
+    audience: config.JWT_AUDIENCE,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    keysDir: config.JWT_KEYS_DIR,
+    privateKeyPem: config.JWT_PRIVATE_KEY
+  })
 
   await fastify.register(health, { replicaId: config.REPLICA_ID })
   await fastify.register(registration)
   await fastify.register(activation)
+  await fastify.register(sessionRoutes)
+  await fastify.register(profile)
+  await fastify.register(passwordReset)
+  await fastify.register(admin)
 }

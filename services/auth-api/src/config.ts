@@ -18,6 +18,17 @@ export const AuthApiConfigSchema = Type.Object({
   CODE_MAILS_PER_DAY: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
   /** Proxies whose X-Forwarded-* headers are believed (Fastify trustProxy). */
   TRUST_PROXY: Type.String({ default: '127.0.0.1' }),
+  /** Where the Ed25519 signing keys live; every replica must see the same directory. */
+  JWT_KEYS_DIR: Type.String({ default: './jwt-keys', minLength: 1 }),
+  /** A PKCS#8 PEM Ed25519 private key; when set, it replaces the keys directory. */
+  JWT_PRIVATE_KEY: Type.String({ default: '' }),
+  JWT_AUDIENCE: Type.String({ default: 'latchkey', minLength: 1 }),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ default: 900, minimum: 30, maximum: 86_400 }),
+  REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ default: 2_592_000, minimum: 60 }),
+  LOCKOUT_THRESHOLD: Type.Integer({ default: 10, minimum: 1 }),
+  LOCKOUT_BASE_SECONDS: Type.Integer({ default: 30, minimum: 1 }),
+  LOCKOUT_MAX_SECONDS: Type.Integer({ default: 900, minimum: 1 }),
+  /** The origin clients use; it is the access tokens' issuer (iss). */
   PUBLIC_URL: Type.String({ default: 'https://localhost:8443', pattern: '^https?://' }),
   INBOX_URL: Type.String({ default: '' })
 })

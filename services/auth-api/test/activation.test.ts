@@ -68,7 +68,7 @@ t.test('activation', async (t) => {
       [{ verification_code: '12a4' }, 'CODE_MALFORMED'],
       [{ verification_code: ' 123' }, 'CODE_MALFORMED'],
       [{ verification_code: '١٢٣٤' }, 'CODE_MALFORMED'],
-      [undefined, 'VALIDATION_FAILED']
+      [undefined, 'CODE_MISSING']
     ]
     for (const [body, code] of cases) {
       const response = await verify('format@example.com', 'testpassword', body)

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import amqplib from 'amqplib'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import fp from 'fastify-plugin'
@@ -35,7 +38,11 @@ export interface TestApp {
 }
 
 export async function build (t: Test, overrides: Partial<Record<keyof AuthApiConfig, string>> = {}, databaseName = uniqueName('authapi_test')): Promise<TestApp> {
+  const keysDir = overrides.JWT_KEYS_DIR ?? mkdtempSync(join(tmpdir(), 'latchkey-keys-'))
+  if (!overrides.JWT_KEYS_DIR) t.teardown(() => rmSync(keysDir, { recursive: true, force: true }))
   const config = loadConfig(AuthApiConfigSchema, {
+    JWT_KEYS_DIR: keysDir,
+    PUBLIC_URL: 'https://latchkey.test',
     MONGO_URL: requiredEnv('MONGO_URL'),
     AMQP_URL: requiredEnv('AMQP_URL'),
     CODE_SECRET: 'test-secret-'.padEnd(64, 'x'),

@@ -3,7 +3,7 @@ import type { CloudEvent } from '@latchkey/shared'
 import type { StoredCode } from '../codes/one-time-code.js'
 import { AccountLocks } from './account-lock.js'
 
-export type AccountStatus = 'pending' | 'active' | 'disabled'
+export type AccountStatus = 'pending' | 'active' | 'disabled' | 'deleted'
 export type Role = 'user' | 'admin'
 export type CodeSlot = 'activationCode' | 'resetCode'
 
@@ -41,6 +41,9 @@ export interface UserDocument {
   outboxLeaseUntil: Date | null
   outboxLeaseOwner?: string
   outboxAttempts: number
+  signInFailures?: { count: number, lockedUntil: Date | null }
+  /** Access tokens issued before this instant are refused (password change, disabling). */
+  tokensValidAfter?: Date
 }
 
 export interface CodeMailLimits {

@@ -4,6 +4,7 @@ import { Type } from 'typebox'
 import type { UserDocument } from '../accounts/users.js'
 import { checkCode } from '../codes/code-check.js'
 import { ApiError } from '../http/errors.js'
+import { absentBodyAsEmpty } from '../http/optional-body.js'
 import { basicAuthSecurity, errorResponses, PendingCode } from '../http/schemas.js'
 import { invalidCredentials } from '../credentials/basic-auth.js'
 import { issueCode } from '../registration/register-account.js'
@@ -34,6 +35,7 @@ function assertPending (account: UserDocument): void {
 const activation: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/verify', {
     onRequest: fastify.basicAuth,
+    preValidation: absentBodyAsEmpty,
     schema: {
       tags: ['Activation'],
       summary: 'Activate the account with the emailed code',

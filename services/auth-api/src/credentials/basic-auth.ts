@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import type { UserDocument } from '../accounts/users.js'
 import { normalizeEmail } from '../accounts/email-address.js'
 import { ApiError } from '../http/errors.js'
+import { assertNotLocked, recordFailure, recordSuccess } from './failure-counter.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,12 +28,16 @@ async function basicAuth (fastify: FastifyInstance): Promise<void> {
   await fastify.register(fastifyBasicAuth, {
     authenticate: { realm: REALM },
     validate: async (username: string, password: string, request: FastifyRequest) => {
-      const user = await fastify.users.findByEmail(normalizeEmail(username))
+      const email = normalizeEmail(username)
+      const user = await fastify.users.findByEmail(email)
+      if (user) assertNotLocked(user, fastify.clock())
       const valid = await fastify.passwords.verify(user?.passwordHash, password)
       if (!user || !valid) {
+        if (user) await recordFailure(fastify, email)
         request.log.info({ event: 'auth.basic.failed' }, 'basic authentication failed')
         throw invalidCredentials()
       }
+      await recordSuccess(fastify, user)
       request.account = user
     }
   })

@@ -154,6 +154,11 @@ export class OutboxRelay {
     await users.withAccount(email, async (user) => {
       if (!user) return
       const remaining = Object.keys(user.outbox).filter((id) => !published.includes(id))
+      if (user.status === 'deleted' && remaining.length === 0) {
+        // A deleted account's tombstone lived only to carry user.deleted out.
+        await users.collection.deleteOne({ _id: user._id })
+        return
+      }
       const unset = Object.fromEntries(published.map((id) => [`outbox.${id}`, '' as const]))
       await users.update(user, {
         ...(published.length > 0 ? { $unset: unset } : {}),

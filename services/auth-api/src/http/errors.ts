@@ -28,7 +28,7 @@ const frameworkCodes: Record<string, [number, string, string]> = {
   FST_JWT_NO_AUTHORIZATION_IN_HEADER: [401, 'TOKEN_MISSING', 'Send an access token: Authorization: Bearer <token>.'],
   FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: [401, 'TOKEN_EXPIRED', 'The access token has expired.'],
   FST_JWT_AUTHORIZATION_TOKEN_INVALID: [401, 'TOKEN_INVALID', 'The access token is not valid.'],
-  FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: [401, 'TOKEN_INVALID', 'The access token is not valid.'],
+  FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: [401, 'TOKEN_REVOKED', 'This access token was revoked: sign in again.'],
   FST_JWT_BAD_REQUEST: [401, 'TOKEN_INVALID', 'The Authorization header is malformed.'],
   FST_JWT_BAD_COOKIE_REQUEST: [401, 'TOKEN_INVALID', 'The token cookie is malformed.']
 }

@@ -1,0 +1,81 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { EventTypes } from '@latchkey/shared'
+import { Type } from 'typebox'
+import { isPlausibleEmail, normalizeEmail } from '../accounts/email-address.js'
+import { checkCode } from '../codes/code-check.js'
+import { assertNotLocked, countFailure } from '../credentials/failure-counter.js'
+import { assertAcceptablePassword } from '../credentials/passwords.js'
+import { ApiError } from '../http/errors.js'
+import { Email, errorResponses, Password } from '../http/schemas.js'
+import { wholeSecond } from '../profile/routes.js'
+import { issueCode } from '../registration/register-account.js'
+
+const Accepted = Type.Object({ status: Type.Literal('success'), message: Type.String() })
+
+const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/password/forgot', {
+    schema: {
+      tags: ['Password reset'],
+      summary: 'Email a reset code',
+      description: 'Always 202, whether or not the address has an account, so it reveals nothing. Active accounts get a code by email, within the same limits as activation codes.',
+      body: Type.Object({ email: Email }, { additionalProperties: false }),
+      response: { 202: Accepted, ...errorResponses(400) }
+    }
+  }, async (request, reply) => {
+    const email = normalizeEmail(request.body.email)
+    if (!isPlausibleEmail(email)) throw new ApiError(400, 'EMAIL_INVALID', 'This does not look like an email address.', { field: 'email' })
+    const user = await fastify.users.withAccount(email, async (current) => {
+      if (current?.status !== 'active') return null
+      return await issueCode(fastify, current, {
+        slot: 'resetCode', purpose: 'password-reset', eventType: EventTypes.passwordResetRequested, requestId: request.id, now: fastify.clock(), enforceCooldown: true
+      }).catch((err: unknown) => {
+        // Limits apply silently here: telling the caller would reveal that the account exists.
+        if (err instanceof ApiError && err.statusCode === 429) return null
+        throw err
+      })
+    })
+    if (user) void fastify.outbox.publishFor(user.email)
+    return await reply.code(202).send({ status: 'success', message: 'If an account uses this address, we emailed it a reset code.' })
+  })
+
+  fastify.post('/password/reset', {
+    schema: {
+      tags: ['Password reset'],
+      summary: 'Set a new password with the emailed code',
+      description: 'Same code rules as activation: lifetime, 5 attempts, single use. Wrong codes also count toward the account lockout. Signs out every session.',
+      body: Type.Object({
+        email: Email,
+        code: Type.Optional(Type.String({ maxLength: 32 })),
+        verification_code: Type.Optional(Type.String({ maxLength: 32, description: 'Alias of code.' })),
+        new_password: Password
+      }, { additionalProperties: false }),
+      response: { 200: Accepted, ...errorResponses(400, 403, 410, 429) }
+    }
+  }, async (request) => {
+    const email = normalizeEmail(request.body.email)
+    assertAcceptablePassword(request.body.new_password, 'new_password')
+    const passwordHash = await fastify.passwords.hash(request.body.new_password)
+    const userId = await fastify.users.withAccount(email, async (user) => {
+      // Unknown and inactive addresses look like an account with no live code.
+      if (user?.status !== 'active') throw new ApiError(410, 'CODE_EXPIRED', 'This code has expired. Request a new one.')
+      assertNotLocked(user, fastify.clock())
+      try {
+        await checkCode(fastify, user, 'resetCode', 'password-reset', request.body.code ?? request.body.verification_code)
+      } catch (err) {
+        if (err instanceof ApiError && (err.code === 'CODE_INVALID' || err.code === 'CODE_EXHAUSTED')) await countFailure(fastify, user)
+        throw err
+      }
+      const now = fastify.clock()
+      await fastify.users.update(user, {
+        $set: { passwordHash, resetCode: null, tokensValidAfter: wholeSecond(now), signInFailures: { count: 0, lockedUntil: null } }
+      }, now)
+      return user._id
+    })
+    await fastify.refreshTokens.revokeAllFor(userId, fastify.clock())
+    request.log.info({ event: 'account.password_reset', userId }, 'password reset')
+    return { status: 'success' as const, message: 'Your password is changed. Sign in with the new one.' }
+  })
+
+}
+
+export default passwordReset

@@ -1,0 +1,118 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { createEvent, EventTypes } from '@latchkey/shared'
+import { Type } from 'typebox'
+import { appendToOutbox, type UserDocument } from '../accounts/users.js'
+import { assertNotLocked, recordFailure, recordSuccess } from '../credentials/failure-counter.js'
+import { assertAcceptablePassword } from '../credentials/passwords.js'
+import { ApiError } from '../http/errors.js'
+import { errorResponses, Password } from '../http/schemas.js'
+import { EVENT_SOURCE } from '../registration/register-account.js'
+
+export const Profile = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  status: Type.String(),
+  activated: Type.Boolean(),
+  roles: Type.Array(Type.String()),
+  created_at: Type.String({ format: 'date-time' }),
+  activated_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+})
+
+export function profileOf (user: UserDocument) {
+  return {
+    id: user._id,
+    email: user.email,
+    status: user.status,
+    activated: user.activatedAt !== null,
+    roles: user.roles,
+    created_at: user.createdAt.toISOString(),
+    activated_at: user.activatedAt?.toISOString() ?? null
+  }
+}
+
+const bearer = [{ bearerAuth: [] }]
+const Done = Type.Object({ status: Type.Literal('success'), message: Type.String() })
+
+const profile: FastifyPluginAsyncTypebox = async (fastify) => {
+  /** Proves the password again for a sensitive change; failures count toward the lockout. */
+  async function confirmPassword (user: UserDocument, password: string): Promise<void> {
+    assertNotLocked(user, fastify.clock())
+    if (!await fastify.passwords.verify(user.passwordHash, password)) {
+      await recordFailure(fastify, user.email)
+      throw new ApiError(401, 'INVALID_PASSWORD', 'The current password is wrong.', { field: 'password' })
+    }
+    await recordSuccess(fastify, user)
+  }
+
+  fastify.get('/me', {
+    onRequest: fastify.authenticate,
+    schema: { tags: ['Profile'], summary: 'The signed-in account', security: bearer, response: { 200: Type.Object({ status: Type.Literal('success'), user: Profile }), ...errorResponses(401) } }
+  }, async (request) => ({ status: 'success' as const, user: profileOf(request.currentUser!) }))
+
+  fastify.post('/me/password', {
+    onRequest: fastify.authenticate,
+    schema: {
+      tags: ['Profile'],
+      summary: 'Change the password',
+      description: 'Signs out every session: refresh tokens are revoked and older access tokens refused.',
+      security: bearer,
+      body: Type.Object({ current_password: Password, new_password: Password }, { additionalProperties: false }),
+      response: { 200: Done, ...errorResponses(400, 401, 429) }
+    }
+  }, async (request) => {
+    const user = request.currentUser!
+    await confirmPassword(user, request.body.current_password)
+    assertAcceptablePassword(request.body.new_password, 'new_password')
+    const passwordHash = await fastify.passwords.hash(request.body.new_password)
+    const now = fastify.clock()
+    await fastify.users.withAccount(user.email, async (current) => {
+      if (current) await fastify.users.update(current, { $set: { passwordHash, tokensValidAfter: wholeSecond(now) } }, now)
+    })
+    await fastify.refreshTokens.revokeAllFor(user._id, now)
+    request.log.info({ event: 'account.password_changed', userId: user._id }, 'password changed')
+    return { status: 'success' as const, message: 'Password changed. Sign in again with the new one.' }
+  })
+
+  fastify.delete('/me', {
+    onRequest: fastify.authenticate,
+    schema: {
+      tags: ['Profile'],
+      summary: 'Delete the account',
+      description: 'Needs the password. Personal data is erased, every token revoked, and a user.deleted event published.',
+      security: bearer,
+      body: Type.Object({ password: Password }, { additionalProperties: false }),
+      response: { 200: Done, ...errorResponses(400, 401, 429) }
+    }
+  }, async (request) => {
+    const user = request.currentUser!
+    await confirmPassword(user, request.body.password)
+    const now = fastify.clock()
+    await fastify.users.withAccount(user.email, async (current) => {
+      if (!current) return
+      const event = createEvent(EventTypes.userDeleted, EVENT_SOURCE, { userId: current._id, email: current.email }, current._id)
+      // The document stays as a tombstone until the relay has published user.deleted, then goes.
+      await fastify.users.update(current, {
+        $set: {
+          status: 'deleted',
+          email: `deleted+${current._id}@deleted.invalid`,
+          passwordHash: '',
+          activationCode: null,
+          resetCode: null,
+          tokensValidAfter: wholeSecond(now),
+          ...appendToOutbox(current, event, request.id, now)
+        }
+      }, now)
+    })
+    await fastify.refreshTokens.revokeAllFor(user._id, now)
+    void fastify.outbox.publishFor(`deleted+${user._id}@deleted.invalid`)
+    request.log.info({ event: 'account.deleted', userId: user._id }, 'account deleted')
+    return { status: 'success' as const, message: 'Your account is deleted.' }
+  })
+}
+
+/** Token `iat` has whole seconds; a cut-off at the same precision keeps tokens issued after it valid. */
+export function wholeSecond (now: Date): Date {
+  return new Date(Math.floor(now.getTime() / 1000) * 1000)
+}
+
+export default profile

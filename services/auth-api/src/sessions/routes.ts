@@ -1,0 +1,137 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { normalizeEmail } from '../accounts/email-address.js'
+import { invalidCredentials } from '../credentials/basic-auth.js'
+import { assertNotLocked, recordFailure, recordSuccess } from '../credentials/failure-counter.js'
+import { ApiError } from '../http/errors.js'
+import { absentBodyAsEmpty } from '../http/optional-body.js'
+import { Credentials, errorResponses } from '../http/schemas.js'
+import type { IssuedTokens } from './sessions.js'
+
+/** Browsers ask for the refresh token as an HttpOnly cookie by sending this header; a cross-site form cannot set it. */
+const TRANSPORT_HEADER = 'x-token-transport'
+export const REFRESH_COOKIE = 'latchkey_refresh'
+
+const Tokens = Type.Object({
+  status: Type.Literal('success'),
+  message: Type.String(),
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires.' }),
+  refresh_token: Type.Optional(Type.String({ description: 'Single use. Absent when it was set as a cookie (X-Token-Transport: cookie).' }))
+})
+
+const RefreshBody = Type.Object({
+  refresh_token: Type.Optional(Type.String({ maxLength: 256 }))
+}, { additionalProperties: false })
+
+const TransportHeaders = Type.Object({
+  'x-token-transport': Type.Optional(Type.Literal('cookie', { description: 'Browsers: keep the refresh token in an HttpOnly, Secure, SameSite=Strict cookie.' }))
+})
+
+function wantsCookie (request: FastifyRequest): boolean {
+  return request.headers[TRANSPORT_HEADER] === 'cookie'
+}
+
+function presentedRefreshToken (request: FastifyRequest & { body: { refresh_token?: string } }): string | undefined {
+  return request.body.refresh_token ?? (wantsCookie(request) ? request.cookies[REFRESH_COOKIE] : undefined)
+}
+
+const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const cookieOptions = { httpOnly: true, secure: true, sameSite: 'strict' as const, path: '/' }
+
+  function deliver (request: FastifyRequest, reply: FastifyReply, tokens: IssuedTokens, message: string) {
+    const { refresh_token: refreshToken, ...access } = tokens
+    if (wantsCookie(request)) {
+      reply.setCookie(REFRESH_COOKIE, refreshToken, { ...cookieOptions, maxAge: fastify.refreshTokens.ttl })
+      return { status: 'success' as const, message, ...access }
+    }
+    return { status: 'success' as const, message, ...access, refresh_token: refreshToken }
+  }
+
+  fastify.post('/login', {
+    schema: {
+      tags: ['Sessions'],
+      summary: 'Sign in: an access token (JWT) and a refresh token',
+      description: 'JSON or form. 401 for a wrong email or password (an unknown email costs the same time), 403 ACCOUNT_NOT_ACTIVATED (only after a correct password), 403 ACCOUNT_DISABLED, 429 ACCOUNT_LOCKED after 10 consecutive failures.',
+      headers: TransportHeaders,
+      body: Credentials,
+      response: { 200: Tokens, ...errorResponses(400, 401, 403, 429) }
+    }
+  }, async (request, reply) => {
+    const email = normalizeEmail(request.body.email)
+    const user = await fastify.users.findByEmail(email)
+    if (user) assertNotLocked(user, fastify.clock())
+    const valid = await fastify.passwords.verify(user?.passwordHash, request.body.password)
+    if (!user || !valid) {
+      if (user) await recordFailure(fastify, email)
+      request.log.info({ event: 'auth.login.failed' }, 'sign-in failed')
+      throw invalidCredentials()
+    }
+    await recordSuccess(fastify, user)
+    if (user.status === 'pending') throw new ApiError(403, 'ACCOUNT_NOT_ACTIVATED', 'Activate your account with the emailed code first.')
+    if (user.status !== 'active') throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled.')
+    request.log.info({ event: 'auth.login.succeeded', userId: user._id }, 'signed in')
+    return deliver(request, reply, await fastify.issueTokens(user), 'Signed in.')
+  })
+
+  fastify.post('/token/refresh', {
+    preValidation: absentBodyAsEmpty,
+    schema: {
+      tags: ['Sessions'],
+      summary: 'Trade a refresh token for new tokens (rotation)',
+      description: 'The refresh token works once. Presenting a used one revokes every token of that sign-in (theft detection): 401 REFRESH_REUSED.',
+      headers: TransportHeaders,
+      body: RefreshBody,
+      response: { 200: Tokens, ...errorResponses(400, 401) }
+    }
+  }, async (request, reply) => {
+    const presented = presentedRefreshToken(request)
+    if (!presented) throw new ApiError(400, 'REFRESH_TOKEN_MISSING', 'Send refresh_token (or the cookie, with X-Token-Transport: cookie).', { field: 'refresh_token' })
+    const now = fastify.clock()
+    const outcome = await fastify.refreshTokens.rotate(presented, now, async (userId, familyStartedAt) => {
+      const user = await fastify.users.findById(userId)
+      return user?.status === 'active' && (!user.tokensValidAfter || familyStartedAt >= user.tokensValidAfter)
+    })
+    if (outcome.kind === 'reused') {
+      request.log.warn({ event: 'auth.refresh.reused' }, 'a used refresh token came back: its family is revoked')
+      throw new ApiError(401, 'REFRESH_REUSED', 'This refresh token was already used; every session it belonged to is now signed out.')
+    }
+    if (outcome.kind === 'invalid') throw new ApiError(401, 'REFRESH_INVALID', 'This refresh token is not valid. Sign in again.')
+    const user = await fastify.users.findById(outcome.userId)
+    if (!user) throw new ApiError(401, 'REFRESH_INVALID', 'This refresh token is not valid. Sign in again.')
+    return deliver(request, reply, await fastify.issueTokens(user, outcome.token), 'Tokens refreshed.')
+  })
+
+  fastify.post('/logout', {
+    preValidation: absentBodyAsEmpty,
+    schema: {
+      tags: ['Sessions'],
+      summary: 'Sign out: revoke the refresh token and its sign-in',
+      description: 'Idempotent. Access tokens already issued stay valid until they expire (15 min by default).',
+      headers: TransportHeaders,
+      body: RefreshBody,
+      response: { 200: Type.Object({ status: Type.Literal('success'), message: Type.String() }), ...errorResponses(400) }
+    }
+  }, async (request, reply) => {
+    const presented = presentedRefreshToken(request)
+    if (!presented) throw new ApiError(400, 'REFRESH_TOKEN_MISSING', 'Send refresh_token (or the cookie, with X-Token-Transport: cookie).', { field: 'refresh_token' })
+    await fastify.refreshTokens.revokeByToken(presented, fastify.clock())
+    if (wantsCookie(request)) reply.clearCookie(REFRESH_COOKIE, cookieOptions)
+    return { status: 'success' as const, message: 'Signed out.' }
+  })
+
+  fastify.get('/.well-known/jwks.json', {
+    schema: {
+      tags: ['Sessions'],
+      summary: 'Public keys that verify our access tokens (JWKS)',
+      response: { 200: Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() })) }) }
+    }
+  }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300')
+    return { keys: fastify.signingKeys.published(new Date()).map((key) => key.publicJwk as { kty: string, crv: string, x: string, kid: string, alg: string, use: string }) }
+  })
+}
+
+export default sessionRoutes
