@@ -140,3 +140,19 @@ export async function mongoClient (t: Test): Promise<MongoClient> {
   t.teardown(async () => { await client.close() })
   return client
 }
+
+/** Registers, activates with the emailed code, and returns the account's credentials. */
+export async function activeAccount (app: FastifyInstance, events: EventCapture, email: string, password = 'testpassword'): Promise<{ email: string, password: string }> {
+  const code = await registerAndReadCode(app, events, email, password)
+  const response = await app.inject({ method: 'POST', url: '/verify', headers: { authorization: basic(email, password) }, payload: { verification_code: code } })
+  if (response.statusCode !== 200) throw new Error(`activation failed: ${response.statusCode} ${response.body}`)
+  return { email, password }
+}
+
+export async function login (app: FastifyInstance, email: string, password = 'testpassword'): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url: '/login', payload: { email, password } })
+}
+
+export function bearer (token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` }
+}

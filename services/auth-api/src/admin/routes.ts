@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import type { UserDocument } from '../accounts/users.js'
 import { ApiError } from '../http/errors.js'
 import { errorResponses } from '../http/schemas.js'
-import { Profile, profileOf, wholeSecond } from '../profile/routes.js'
+import { Profile, profileOf, tokenCutoff } from '../profile/routes.js'
 
 const bearer = [{ bearerAuth: [] }]
 const UserIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
@@ -57,8 +57,8 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     if (request.params.id === request.currentUser!._id) throw new ApiError(409, 'CANNOT_DISABLE_SELF', 'An administrator cannot disable their own account.')
-    const user = await changeAccount(request.params.id, (_user, now) => ({ status: 'disabled', tokensValidAfter: wholeSecond(now) }))
-    await fastify.refreshTokens.revokeAllFor(user._id, fastify.clock())
+    const user = await changeAccount(request.params.id, () => ({ status: 'disabled', tokensValidAfter: tokenCutoff() }))
+    await fastify.refreshTokens.revokeAllFor(user._id)
     request.log.info({ event: 'admin.account_disabled', userId: user._id, by: request.currentUser!._id }, 'account disabled')
     return { status: 'success' as const, message: 'Account disabled.', user: profileOf(user) }
   })

@@ -57,7 +57,8 @@ function describe (error: FastifyError): { statusCode: number, body: ErrorBody, 
       headers: {}
     }
   }
-  const known = error.code ? frameworkCodes[error.code] : undefined
+  // fast-jwt's own errors (bad algorithm, malformed token, key lookup) reach here unwrapped at times.
+  const known = error.code?.startsWith('FAST_JWT_') ? frameworkCodes.FST_JWT_AUTHORIZATION_TOKEN_INVALID : (error.code ? frameworkCodes[error.code] : undefined)
   if (known) {
     const [statusCode, code, message] = known
     return { statusCode, body: errorBody(code, message), headers: {} }

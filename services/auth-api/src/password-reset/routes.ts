@@ -7,7 +7,7 @@ import { assertNotLocked, countFailure } from '../credentials/failure-counter.js
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
 import { Email, errorResponses, Password } from '../http/schemas.js'
-import { wholeSecond } from '../profile/routes.js'
+import { tokenCutoff } from '../profile/routes.js'
 import { issueCode } from '../registration/register-account.js'
 
 const Accepted = Type.Object({ status: Type.Literal('success'), message: Type.String() })
@@ -67,11 +67,11 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
       }
       const now = fastify.clock()
       await fastify.users.update(user, {
-        $set: { passwordHash, resetCode: null, tokensValidAfter: wholeSecond(now), signInFailures: { count: 0, lockedUntil: null } }
+        $set: { passwordHash, resetCode: null, tokensValidAfter: tokenCutoff(), signInFailures: { count: 0, lockedUntil: null } }
       }, now)
       return user._id
     })
-    await fastify.refreshTokens.revokeAllFor(userId, fastify.clock())
+    await fastify.refreshTokens.revokeAllFor(userId)
     request.log.info({ event: 'account.password_reset', userId }, 'password reset')
     return { status: 'success' as const, message: 'Your password is changed. Sign in with the new one.' }
   })

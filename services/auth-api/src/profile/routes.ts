@@ -66,9 +66,9 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     const passwordHash = await fastify.passwords.hash(request.body.new_password)
     const now = fastify.clock()
     await fastify.users.withAccount(user.email, async (current) => {
-      if (current) await fastify.users.update(current, { $set: { passwordHash, tokensValidAfter: wholeSecond(now) } }, now)
+      if (current) await fastify.users.update(current, { $set: { passwordHash, tokensValidAfter: tokenCutoff() } }, now)
     })
-    await fastify.refreshTokens.revokeAllFor(user._id, now)
+    await fastify.refreshTokens.revokeAllFor(user._id)
     request.log.info({ event: 'account.password_changed', userId: user._id }, 'password changed')
     return { status: 'success' as const, message: 'Password changed. Sign in again with the new one.' }
   })
@@ -98,21 +98,25 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
           passwordHash: '',
           activationCode: null,
           resetCode: null,
-          tokensValidAfter: wholeSecond(now),
+          tokensValidAfter: tokenCutoff(),
           ...appendToOutbox(current, event, request.id, now)
         }
       }, now)
     })
-    await fastify.refreshTokens.revokeAllFor(user._id, now)
+    await fastify.refreshTokens.revokeAllFor(user._id)
     void fastify.outbox.publishFor(`deleted+${user._id}@deleted.invalid`)
     request.log.info({ event: 'account.deleted', userId: user._id }, 'account deleted')
     return { status: 'success' as const, message: 'Your account is deleted.' }
   })
 }
 
-/** Token `iat` has whole seconds; a cut-off at the same precision keeps tokens issued after it valid. */
-export function wholeSecond (now: Date): Date {
-  return new Date(Math.floor(now.getTime() / 1000) * 1000)
+/**
+ * The instant before which access tokens are refused. Tokens carry wall-clock `iat` in whole
+ * seconds, so the cut-off is wall-clock time at the same precision: a token issued right after
+ * it (a fresh sign-in) stays valid.
+ */
+export function tokenCutoff (): Date {
+  return new Date(Math.floor(Date.now() / 1000) * 1000)
 }
 
 export default profile

@@ -28,7 +28,8 @@ function digest (token: string): string {
  * Opaque, single-use refresh tokens grouped in families (one per sign-in). Using one rotates
  * it; presenting an already used one means it was copied, so the whole family is revoked
  * (theft detection). Rotation runs under the family's lock: two replicas receiving the same
- * token at once cannot both rotate it.
+ * token at once cannot both rotate it. Their times are wall-clock, like the JWTs' `iat`, since
+ * revocations by date compare the two.
  */
 export class RefreshTokens {
   readonly #tokens: Collection<RefreshTokenDocument>
@@ -47,14 +48,16 @@ export class RefreshTokens {
   }
 
   /** Starts a new family for a fresh sign-in. */
-  async issue (userId: string, now: Date): Promise<string> {
+  async issue (userId: string): Promise<string> {
+    const now = new Date()
     return await this.#insert(userId, randomUUID(), now, now)
   }
 
-  async rotate (token: string, now: Date, isUserAllowed: (userId: string, familyStartedAt: Date) => Promise<boolean>): Promise<RotationOutcome> {
+  async rotate (token: string, isUserAllowed: (userId: string, familyStartedAt: Date) => Promise<boolean>): Promise<RotationOutcome> {
     const found = await this.#tokens.findOne({ _id: digest(token) })
     if (!found) return { kind: 'invalid' }
     return await this.locks.withLock(`refresh-family:${found.familyId}`, async () => {
+      const now = new Date()
       const current = await this.#tokens.findOne({ _id: found._id })
       if (!current || current.revokedAt || current.expiresAt <= now) return { kind: 'invalid' }
       if (current.usedAt) {
@@ -71,17 +74,17 @@ export class RefreshTokens {
   }
 
   /** Revokes the family the token belongs to; unknown tokens are ignored (logout is idempotent). */
-  async revokeByToken (token: string, now: Date): Promise<void> {
+  async revokeByToken (token: string): Promise<void> {
     const found = await this.#tokens.findOne({ _id: digest(token) })
-    if (found) await this.revokeFamily(found.familyId, now)
+    if (found) await this.revokeFamily(found.familyId, new Date())
   }
 
   async revokeFamily (familyId: string, now: Date): Promise<void> {
     await this.#tokens.updateMany({ familyId, revokedAt: null }, { $set: { revokedAt: now } })
   }
 
-  async revokeAllFor (userId: string, now: Date): Promise<void> {
-    await this.#tokens.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: now } })
+  async revokeAllFor (userId: string): Promise<void> {
+    await this.#tokens.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: new Date() } })
   }
 
   async #insert (userId: string, familyId: string, familyStartedAt: Date, now: Date): Promise<string> {

@@ -89,8 +89,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const presented = presentedRefreshToken(request)
     if (!presented) throw new ApiError(400, 'REFRESH_TOKEN_MISSING', 'Send refresh_token (or the cookie, with X-Token-Transport: cookie).', { field: 'refresh_token' })
-    const now = fastify.clock()
-    const outcome = await fastify.refreshTokens.rotate(presented, now, async (userId, familyStartedAt) => {
+    const outcome = await fastify.refreshTokens.rotate(presented, async (userId, familyStartedAt) => {
       const user = await fastify.users.findById(userId)
       return user?.status === 'active' && (!user.tokensValidAfter || familyStartedAt >= user.tokensValidAfter)
     })
@@ -117,7 +116,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const presented = presentedRefreshToken(request)
     if (!presented) throw new ApiError(400, 'REFRESH_TOKEN_MISSING', 'Send refresh_token (or the cookie, with X-Token-Transport: cookie).', { field: 'refresh_token' })
-    await fastify.refreshTokens.revokeByToken(presented, fastify.clock())
+    await fastify.refreshTokens.revokeByToken(presented)
     if (wantsCookie(request)) reply.clearCookie(REFRESH_COOKIE, cookieOptions)
     return { status: 'success' as const, message: 'Signed out.' }
   })

@@ -87,6 +87,8 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
   }
   await fastify.register(fastifyJwt, {
     secret: { private: keys.current().privateKeyPem, public: publicKeyForToken as unknown as string },
+    // The key lookup needs the header (kid), so decoding hands over the complete token.
+    decode: { complete: true },
     sign: { algorithm: SIGNING_ALGORITHM, iss: options.issuer, aud: options.audience, expiresIn: options.accessTokenTtlSeconds },
     verify: {
       algorithms: [SIGNING_ALGORITHM],
@@ -118,7 +120,7 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
       access_token: access,
       token_type: 'Bearer',
       expires_in: options.accessTokenTtlSeconds,
-      refresh_token: rotatedRefreshToken ?? await refreshTokens.issue(user._id, fastify.clock())
+      refresh_token: rotatedRefreshToken ?? await refreshTokens.issue(user._id)
     }
   })
 
