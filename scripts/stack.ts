@@ -20,6 +20,7 @@ class UsageError extends Error {}
 class ReportedError extends Error {}
 
 async function upCommand(profile: Profile, foreground: boolean): Promise<void> {
+  const interrupted = abortOnSignals();
   const state = await stackState(profile);
   let offsets: LogOffsets | undefined;
   if (state === 'running') {
@@ -31,16 +32,26 @@ async function upCommand(profile: Profile, foreground: boolean): Promise<void> {
     }
     await assertPortsFree(profile);
     console.log(`Starting the "${profile.name}" stack:`);
-    offsets = await upOrCleanUp(profile);
+    offsets = await upOrCleanUp(profile, interrupted);
   }
   console.log(`\n${summary(profile)}\n`);
-  if (foreground) await followUntilSignal(profile, offsets);
+  if (foreground) await followUntilInterrupted(profile, offsets, interrupted);
 }
 
-/** A failed start leaves nothing running; the logs stay for reading. */
-async function upOrCleanUp(profile: Profile): Promise<LogOffsets> {
+/** Ctrl-C or SIGTERM: stop starting, or stop following, and shut down in order. */
+function abortOnSignals(): AbortSignal {
+  const controller = new AbortController();
+  // `on`, not `once`: a second Ctrl-C must not cut the orderly shutdown short.
+  const abort = () => controller.abort(new Error('interrupted'));
+  process.on('SIGINT', abort);
+  process.on('SIGTERM', abort);
+  return controller.signal;
+}
+
+/** A failed or interrupted start leaves nothing running; the logs stay for reading. */
+async function upOrCleanUp(profile: Profile, interrupted: AbortSignal): Promise<LogOffsets> {
   try {
-    return await up(profile);
+    return await up(profile, interrupted);
   } catch (error) {
     process.stdout.write('\n');
     console.error(`${(error as Error).message}\n\nStopping what was started…`);
@@ -49,17 +60,10 @@ async function upOrCleanUp(profile: Profile): Promise<LogOffsets> {
   }
 }
 
-async function followUntilSignal(profile: Profile, offsets: LogOffsets | undefined): Promise<void> {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+async function followUntilInterrupted(profile: Profile, offsets: LogOffsets | undefined, interrupted: AbortSignal): Promise<void> {
   console.log('Following the logs; press Ctrl-C to stop the stack.\n');
   const logs = logFiles(profile).map(({ name, file }) => ({ name, file, offset: offsets?.get(name) ?? logSize(file) }));
-  await followLogs(logs, controller.signal);
-  // Further Ctrl-Cs must not interrupt the shutdown.
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => undefined);
+  await followLogs(logs, interrupted);
   console.log('\nStopping the stack…');
   await down(profile);
 }

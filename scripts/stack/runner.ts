@@ -63,7 +63,7 @@ function prepareDirectories(profile: Profile): void {
 export type LogOffsets = Map<string, number>;
 
 /** Starts every component in order; call assertPortsFree first. */
-export async function up(profile: Profile): Promise<LogOffsets> {
+export async function up(profile: Profile, interrupted: AbortSignal): Promise<LogOffsets> {
   prepareDirectories(profile);
   const offsets: LogOffsets = new Map();
   const components = componentsOf(profile);
@@ -71,6 +71,7 @@ export async function up(profile: Profile): Promise<LogOffsets> {
     offsets.set(component.name, logSize(logFileOf(profile, component.name)));
   }
   for (const component of components) {
+    interrupted.throwIfAborted();
     const startedAt = Date.now();
     process.stdout.write(`  starting ${component.name.padEnd(9)}`);
     await component.start(profile);

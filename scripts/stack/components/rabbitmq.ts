@@ -89,7 +89,28 @@ async function waitForPidFile(pidFile: string): Promise<number> {
   return Number(readFileSync(pidFile, 'utf8').trim());
 }
 
+/** Node names registered with epmd; empty when epmd is not running. */
+async function registeredNodeNames(): Promise<string[]> {
+  try {
+    const { stdout } = await run('epmd', ['-names'], { env: baseEnv() });
+    return [...stdout.matchAll(/^name (\S+) at port/gm)].map((match) => match[1]!);
+  } catch {
+    return [];
+  }
+}
+
+async function assertNodeNameFree(profile: Profile): Promise<void> {
+  const shortName = profile.rabbitNodeName.split('@')[0]!;
+  if ((await registeredNodeNames()).includes(shortName)) {
+    throw new Error(
+      `a RabbitMQ node named ${profile.rabbitNodeName} is already running ` +
+        `(another checkout running the "${profile.name}" stack?)`,
+    );
+  }
+}
+
 async function start(profile: Profile): Promise<void> {
+  await assertNodeNameFree(profile);
   writeNodeConfig(profile);
   const paths = rabbitPaths(profile);
   rmSync(paths.pidFile, { force: true });
