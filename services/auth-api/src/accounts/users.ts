@@ -85,6 +85,23 @@ export function appendToOutbox (user: UserDocument, event: CloudEvent, correlati
   return { [`outbox.${event.id}`]: outboxEntry(event, correlationId, now), outboxPending: true, outboxSeq: user.outboxSeq + 1 }
 }
 
+/** A fresh account document; the caller adds what its way of creating accounts needs. */
+export function newAccount (fields: Pick<UserDocument, '_id' | 'email' | 'passwordHash' | 'status' | 'roles' | 'codeMail'> & Partial<UserDocument>, now: Date): UserDocument {
+  return {
+    createdAt: now,
+    updatedAt: now,
+    activatedAt: null,
+    activationCode: null,
+    resetCode: null,
+    outbox: {},
+    outboxSeq: 0,
+    outboxPending: false,
+    outboxLeaseUntil: null,
+    outboxAttempts: 0,
+    ...fields
+  }
+}
+
 export class UsersRepository {
   readonly collection: Collection<UserDocument>
   readonly locks: AccountLocks

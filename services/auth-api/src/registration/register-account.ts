@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { createEvent, EventTypes, type CodeDeliveryData, type EventType } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
 import { isPlausibleEmail, normalizeEmail } from '../accounts/email-address.js'
-import { appendToOutbox, outboxEntry, takeCodeMail, type CodeSlot, type QuotaDecision, type UserDocument } from '../accounts/users.js'
+import { appendToOutbox, newAccount, outboxEntry, takeCodeMail, type CodeSlot, type QuotaDecision, type UserDocument } from '../accounts/users.js'
 import type { CodePurpose } from '../codes/one-time-code.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
@@ -46,24 +46,18 @@ async function createPendingAccount (app: FastifyInstance, email: string, passwo
   const { code, stored } = app.codes.issue('activation', email, now)
   const event = codeEvent(EventTypes.userRegistered, { userId: id, email, code, codeExpiresAt: stored.expiresAt.toISOString() })
   const quota = takeCodeMail(undefined, now, app.users.limits, false) as Extract<QuotaDecision, { kind: 'allowed' }>
-  const user: UserDocument = {
+  const user = newAccount({
     _id: id,
     email,
     passwordHash,
     status: 'pending',
     roles: ['user'],
-    createdAt: now,
-    updatedAt: now,
-    activatedAt: null,
     activationCode: stored,
-    resetCode: null,
     codeMail: quota.codeMail,
     outbox: { [event.id]: outboxEntry(event, requestId, now) },
     outboxSeq: 1,
-    outboxPending: true,
-    outboxLeaseUntil: null,
-    outboxAttempts: 0
-  }
+    outboxPending: true
+  }, now)
   await app.users.insert(user)
   return user
 }

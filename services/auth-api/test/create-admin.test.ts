@@ -1,0 +1,45 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { bearer, build, captureEvents, login, register, requiredEnv, uniqueName } from './helper.js'
+
+const run = promisify(execFile)
+
+async function createAdmin (databaseName: string, ...args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
+  const url = new URL(requiredEnv('MONGO_URL'))
+  url.pathname = `/${databaseName}`
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/create-admin.ts', ...args], { env: { ...process.env, MONGO_URL: url.toString() } })
+    return { stdout, stderr, code: 0 }
+  } catch (err) {
+    const failed = err as { stdout: string, stderr: string, code: number }
+    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code }
+  }
+}
+
+t.test('npm run create-admin creates an administrator or promotes an account', async (t) => {
+  const databaseName = uniqueName('authapi_cli')
+  const { app, config } = await build(t, {}, databaseName)
+  await captureEvents(t, config.EVENTS_EXCHANGE)
+
+  const created = await createAdmin(databaseName, '--email', 'Chief@Example.com', '--password', 'chief-secret-pass')
+  t.equal(created.code, 0, created.stderr)
+  t.match(created.stdout, /Created the administrator chief@example\.com/)
+  const session = await login(app, 'chief@example.com', 'chief-secret-pass')
+  t.equal(session.statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/admin/users', headers: bearer(session.json().access_token) })).statusCode, 200)
+
+  await register(app, 'pending-boss@example.com', 'testpassword')
+  const promoted = await createAdmin(databaseName, '--email', 'pending-boss@example.com')
+  t.equal(promoted.code, 0, promoted.stderr)
+  const user = await app.users.findByEmail('pending-boss@example.com')
+  t.same(user?.roles, ['user', 'admin'])
+  t.equal(user?.status, 'active', 'a pending account is activated by the operator')
+
+  const missing = await createAdmin(databaseName, '--email', 'ghost@example.com')
+  t.equal(missing.code, 1)
+  t.match(missing.stderr, /give --password/)
+  const weak = await createAdmin(databaseName, '--email', 'weak@example.com', '--password', 'password')
+  t.equal(weak.code, 1)
+  t.match(weak.stderr, /common/)
+})
