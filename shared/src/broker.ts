@@ -45,11 +45,7 @@ export class BrokerLink {
         maxDelay: 5000,
         maxRetries: Infinity,
         setup: async (connection: ChannelModel) => {
-          const channel = await connection.createConfirmChannel()
-          channel.on('error', (err: Error) => log.warn({ err }, 'broker channel error'))
-          channel.on('close', () => { if (this.#channel === channel) this.#channel = null })
-          await this.options.setup(channel)
-          this.#channel = channel
+          await this.#openChannel(connection)
           log.info({ connectionName }, 'broker connected')
         }
       }
@@ -61,6 +57,26 @@ export class BrokerLink {
     model.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error'))
     model.on('connect-failed', (err: Error) => log.warn({ err: err.message }, 'broker connection attempt failed'))
     this.#model = model
+  }
+
+  /**
+   * A channel can close alone (a channel-level error) while its connection lives on; the
+   * connection's recovery would never notice, so the channel is reopened here.
+   */
+  async #openChannel (connection: ChannelModel): Promise<void> {
+    const { log } = this.options
+    const channel = await connection.createConfirmChannel()
+    channel.on('error', (err: Error) => log.warn({ err }, 'broker channel error'))
+    channel.on('close', () => {
+      if (this.#channel !== channel) return
+      this.#channel = null
+      if (this.#closing) return
+      setTimeout(() => {
+        this.#openChannel(connection).catch((err: unknown) => log.warn({ err }, 'reopening the broker channel failed; waiting for reconnection'))
+      }, 500).unref()
+    })
+    await this.options.setup(channel)
+    this.#channel = channel
   }
 
   async close (): Promise<void> {
