@@ -1,0 +1,40 @@
+// Builds the page into dist/: index.html at the root, main.js and styles.css under dist/app/.
+// Settings come from the environment at build time (the page makes no request to learn them):
+//   INBOX_URL    the development mail inbox linked from the page; empty leaves the link out
+//                (default http://127.0.0.1:1080/index.html, the dev stack's maildev)
+//   CODE_LENGTH  digits in an emailed code, as the API's AUTH_CODE_LENGTH / CODE_LENGTH (default 4)
+import { build } from 'esbuild'
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url))
+const inboxUrl = process.env.INBOX_URL ?? 'http://127.0.0.1:1080/index.html'
+const codeLength = process.env.CODE_LENGTH ?? process.env.AUTH_CODE_LENGTH ?? '4'
+
+if (!/^\d+$/.test(codeLength)) throw new Error(`CODE_LENGTH must be a number, not ${JSON.stringify(codeLength)}`)
+if (inboxUrl !== '' && !/^https?:\/\//.test(inboxUrl)) throw new Error(`INBOX_URL must be an http(s) URL, not ${JSON.stringify(inboxUrl)}`)
+
+const escapeAttribute = (value) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')
+
+await rm(here('dist'), { recursive: true, force: true })
+await mkdir(here('dist/app'), { recursive: true })
+
+await build({
+  entryPoints: [here('src/main.ts')],
+  outfile: here('dist/app/main.js'),
+  bundle: true,
+  format: 'esm',
+  target: ['es2022'],
+  minify: true,
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning'
+})
+await copyFile(here('src/styles.css'), here('dist/app/styles.css'))
+
+const html = (await readFile(here('index.html'), 'utf8'))
+  .replaceAll('%INBOX_URL%', escapeAttribute(inboxUrl))
+  .replaceAll('%CODE_LENGTH%', codeLength)
+await writeFile(here('dist/index.html'), html)
+
+console.log(`web: built dist/ (inbox link: ${inboxUrl === '' ? 'none' : inboxUrl}, code length: ${codeLength})`)

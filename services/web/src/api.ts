@@ -1,0 +1,145 @@
+// A thin client for the Latchkey API on the page's own origin. Every response is JSON with
+// `status`; failures carry a stable `code`, which messages.ts turns into a sentence.
+
+export interface PendingCode {
+  code_expires_at: string
+  resend_available_at: string
+  attempts_left: number
+}
+
+export interface Registered extends PendingCode {
+  status: 'success'
+  message: string
+  user_id: string
+  email: string
+}
+
+export interface Activated {
+  status: 'success'
+  message: string
+  activated_at: string
+}
+
+export interface CodeSent extends PendingCode {
+  status: 'success'
+  message: string
+}
+
+export interface Tokens {
+  status: 'success'
+  message: string
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+}
+
+export interface User {
+  id: string
+  email: string
+  activated: boolean
+  roles: string[]
+  created_at: string
+}
+
+export interface Credentials {
+  email: string
+  password: string
+}
+
+/** A refused request (or no answer at all: status 0, code NETWORK_ERROR). */
+export class ApiFailure extends Error {
+  constructor (
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    /** Seconds from Retry-After or retry_after_seconds, when the server said. */
+    readonly retryAfterSeconds?: number
+  ) {
+    super(message)
+  }
+
+  get field (): string | undefined {
+    return typeof this.details['field'] === 'string' ? this.details['field'] : undefined
+  }
+
+  get attemptsLeft (): number | undefined {
+    return typeof this.details['attempts_left'] === 'number' ? this.details['attempts_left'] : undefined
+  }
+}
+
+// The browser flow: the refresh token travels only in an HttpOnly cookie the API sets.
+const COOKIE_TRANSPORT = { 'X-Token-Transport': 'cookie' }
+
+let clockOffsetMs = 0
+
+/** The server's time, from the Date header of the latest answer: countdowns survive a wrong local clock. */
+export function serverNow (): number {
+  return Date.now() + clockOffsetMs
+}
+
+function noteServerClock (response: Response): void {
+  const date = Date.parse(response.headers.get('Date') ?? '')
+  // Date has whole seconds; ignore differences below that, they are rounding.
+  if (Number.isFinite(date)) clockOffsetMs = Math.abs(date - Date.now()) > 1500 ? date - Date.now() : 0
+}
+
+function retryAfter (response: Response, body: Record<string, unknown>): number | undefined {
+  if (typeof body['retry_after_seconds'] === 'number') return body['retry_after_seconds']
+  const header = Number(response.headers.get('Retry-After'))
+  return Number.isFinite(header) && header > 0 ? header : undefined
+}
+
+async function call<T> (method: string, path: string, options: { json?: unknown, headers?: Record<string, string> } = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
+  if (options.json !== undefined) headers['Content-Type'] = 'application/json'
+  let response: Response
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: options.json === undefined ? null : JSON.stringify(options.json),
+      credentials: 'same-origin',
+      cache: 'no-store'
+    })
+  } catch {
+    throw new ApiFailure(0, 'NETWORK_ERROR', 'The server could not be reached.')
+  }
+  noteServerClock(response)
+  const body = await response.json().catch(() => ({})) as Record<string, unknown>
+  if (response.ok && body['status'] !== 'error') return body as T
+  const code = typeof body['code'] === 'string' ? body['code'] : `HTTP_${response.status}`
+  const message = typeof body['message'] === 'string' ? body['message'] : response.statusText
+  throw new ApiFailure(response.status, code, message, body, retryAfter(response, body))
+}
+
+/** HTTP Basic credentials, UTF-8 encoded (btoa alone would reject non-Latin-1 passwords). */
+export function basicAuthorization ({ email, password }: Credentials): string {
+  const bytes = new TextEncoder().encode(`${email}:${password}`)
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return `Basic ${btoa(binary)}`
+}
+
+export const api = {
+  register: async (credentials: Credentials): Promise<Registered> =>
+    await call('POST', '/register', { json: credentials }),
+
+  verify: async (credentials: Credentials, code: string): Promise<Activated> =>
+    await call('POST', '/verify', { json: { verification_code: code }, headers: { Authorization: basicAuthorization(credentials) } }),
+
+  resend: async (credentials: Credentials): Promise<CodeSent> =>
+    await call('POST', '/verify/resend', { headers: { Authorization: basicAuthorization(credentials) } }),
+
+  login: async (credentials: Credentials): Promise<Tokens> =>
+    await call('POST', '/login', { json: credentials, headers: COOKIE_TRANSPORT }),
+
+  refresh: async (): Promise<Tokens> =>
+    await call('POST', '/token/refresh', { headers: COOKIE_TRANSPORT }),
+
+  logout: async (): Promise<unknown> =>
+    await call('POST', '/logout', { headers: COOKIE_TRANSPORT }),
+
+  me: async (accessToken: string): Promise<{ user: User }> =>
+    await call('GET', '/me', { headers: { Authorization: `Bearer ${accessToken}` } })
+}

@@ -1,0 +1,97 @@
+// Client-side checks that mirror the API's rules, so people learn about a mistake before
+// a round trip. The server stays the authority: it checks everything again.
+// Pure functions, no DOM: test/validation.test.ts runs them under Node.
+
+export const PASSWORD_MIN_LENGTH = 8
+export const PASSWORD_MAX_LENGTH = 256
+
+export type Field = 'email' | 'password' | 'confirm' | 'code'
+
+export interface FieldError {
+  field: Field
+  message: string
+}
+
+/** The API's spelling of an address: trimmed, Unicode composed (NFC), lower-cased. */
+export function normalizeEmail (raw: string): string {
+  return raw.trim().normalize('NFC').toLowerCase()
+}
+
+// The same pattern as auth-api's isPlausibleEmail: one @, a dotted domain, no spaces or control characters.
+const plausibleAddress = /^[^\s@\p{Cc}]{1,64}@(?=.{1,253}$)[^\s@\p{Cc}.]+(\.[^\s@\p{Cc}.]+)+$/u
+
+/** Length in Unicode code points, as the API counts it (an emoji is one, not two). */
+export function codePointLength (text: string): number {
+  return [...text].length
+}
+
+export function checkEmail (raw: string): string | undefined {
+  const email = normalizeEmail(raw)
+  if (email === '') return 'Enter your email address.'
+  if (email.length > 254 || !plausibleAddress.test(email)) return 'Enter a valid email address, like name@example.com.'
+  return undefined
+}
+
+/** The rules for choosing a password (registration). The password is never trimmed. */
+export function checkNewPassword (password: string): string | undefined {
+  if (password === '') return 'Choose a password.'
+  const length = codePointLength(password)
+  if (length < PASSWORD_MIN_LENGTH) {
+    return `Use at least ${PASSWORD_MIN_LENGTH} characters for your password (this one has ${length}).`
+  }
+  if (length > PASSWORD_MAX_LENGTH) {
+    return `Use at most ${PASSWORD_MAX_LENGTH} characters for your password (this one has ${length}).`
+  }
+  return undefined
+}
+
+/** An existing password (activation, sign-in): only required; its rules were checked when it was chosen. */
+export function checkCurrentPassword (password: string): string | undefined {
+  return password === '' ? 'Enter your password.' : undefined
+}
+
+export function checkConfirmation (password: string, confirm: string): string | undefined {
+  if (confirm === '') return 'Type the password again to confirm it.'
+  if (confirm !== password) return 'The two passwords do not match.'
+  return undefined
+}
+
+/** Exactly `length` ASCII digits, like the API's check; surrounding spaces from a paste are forgiven. */
+export function checkCode (raw: string, length: number): string | undefined {
+  const code = raw.trim()
+  if (code === '') return `Enter the ${length}-digit code from the email.`
+  if (!new RegExp(`^[0-9]{${length}}$`).test(code)) return `The code is exactly ${length} digits, like ${'0123456789'.slice(0, length)}.`
+  return undefined
+}
+
+function collect (checks: Array<[Field, string | undefined]>): FieldError[] {
+  return checks.flatMap(([field, message]) => (message === undefined ? [] : [{ field, message }]))
+}
+
+export function checkRegistration (input: { email: string, password: string, confirm: string }): FieldError[] {
+  return collect([
+    ['email', checkEmail(input.email)],
+    ['password', checkNewPassword(input.password)],
+    ['confirm', checkConfirmation(input.password, input.confirm)]
+  ])
+}
+
+export function checkActivation (input: { email: string, password: string, code: string }, codeLength: number): FieldError[] {
+  return collect([
+    ['email', checkEmail(input.email)],
+    ['password', checkCurrentPassword(input.password)],
+    ['code', checkCode(input.code, codeLength)]
+  ])
+}
+
+/** Resending needs the credentials only, not a code. */
+export function checkResend (input: { email: string, password: string }): FieldError[] {
+  return collect([
+    ['email', checkEmail(input.email)],
+    ['password', checkCurrentPassword(input.password)]
+  ])
+}
+
+export function checkSignIn (input: { email: string, password: string }): FieldError[] {
+  return checkResend(input)
+}
