@@ -76,6 +76,9 @@ export function takeCodeMail (quota: CodeMailQuota | undefined, now: Date, limit
   }
 }
 
+/** CloudEvents `source` of everything auth-api publishes. */
+export const EVENT_SOURCE = '/latchkey/auth-api'
+
 export function outboxEntry (event: CloudEvent, correlationId: string, now: Date): OutboxEntry {
   return { type: event.type, body: JSON.stringify(event), correlationId, createdAt: now }
 }

@@ -7,7 +7,7 @@ import { ApiError } from '../http/errors.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
 import { basicAuthSecurity, errorResponses, PendingCode } from '../http/schemas.js'
 import { invalidCredentials } from '../credentials/basic-auth.js'
-import { issueCode } from '../registration/register-account.js'
+import { issueCode } from '../codes/issue-code.js'
 import { pendingCodeFields } from './pending-code.js'
 
 const VerifyBody = Type.Object({

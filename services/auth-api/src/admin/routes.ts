@@ -3,7 +3,8 @@ import { Type } from 'typebox'
 import type { UserDocument } from '../accounts/users.js'
 import { ApiError } from '../http/errors.js'
 import { errorResponses } from '../http/schemas.js'
-import { Profile, profileOf, tokenCutoff } from '../profile/routes.js'
+import { Profile, profileOf } from '../profile/profile-view.js'
+import { tokenCutoff } from '../sessions/sessions.js'
 
 const bearer = [{ bearerAuth: [] }]
 const UserIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })

@@ -7,8 +7,8 @@ import { assertNotLocked, countFailure } from '../credentials/failure-counter.js
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
 import { Email, errorResponses, Password } from '../http/schemas.js'
-import { tokenCutoff } from '../profile/routes.js'
-import { issueCode } from '../registration/register-account.js'
+import { tokenCutoff } from '../sessions/sessions.js'
+import { issueCode } from '../codes/issue-code.js'
 
 const Accepted = Type.Object({ status: Type.Literal('success'), message: Type.String() })
 

@@ -1,34 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createEvent, EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
-import { appendToOutbox, type UserDocument } from '../accounts/users.js'
+import { appendToOutbox, EVENT_SOURCE, type UserDocument } from '../accounts/users.js'
 import { assertNotLocked, recordFailure, recordSuccess } from '../credentials/failure-counter.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
 import { errorResponses, Password } from '../http/schemas.js'
-import { EVENT_SOURCE } from '../registration/register-account.js'
-
-export const Profile = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  status: Type.String(),
-  activated: Type.Boolean(),
-  roles: Type.Array(Type.String()),
-  created_at: Type.String({ format: 'date-time' }),
-  activated_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
-})
-
-export function profileOf (user: UserDocument) {
-  return {
-    id: user._id,
-    email: user.email,
-    status: user.status,
-    activated: user.activatedAt !== null,
-    roles: user.roles,
-    created_at: user.createdAt.toISOString(),
-    activated_at: user.activatedAt?.toISOString() ?? null
-  }
-}
+import { tokenCutoff } from '../sessions/sessions.js'
+import { Profile, profileOf } from './profile-view.js'
 
 const bearer = [{ bearerAuth: [] }]
 const Done = Type.Object({ status: Type.Literal('success'), message: Type.String() })
@@ -108,15 +87,6 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     request.log.info({ event: 'account.deleted', userId: user._id }, 'account deleted')
     return { status: 'success' as const, message: 'Your account is deleted.' }
   })
-}
-
-/**
- * The instant before which access tokens are refused. Tokens carry wall-clock `iat` in whole
- * seconds, so the cut-off is wall-clock time at the same precision: a token issued right after
- * it (a fresh sign-in) stays valid.
- */
-export function tokenCutoff (): Date {
-  return new Date(Math.floor(Date.now() / 1000) * 1000)
 }
 
 export default profile

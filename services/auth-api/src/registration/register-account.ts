@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { createEvent, EventTypes, type CodeDeliveryData, type EventType } from '@latchkey/shared'
+import { EventTypes } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
 import { isPlausibleEmail, normalizeEmail } from '../accounts/email-address.js'
-import { appendToOutbox, newAccount, outboxEntry, takeCodeMail, type CodeSlot, type QuotaDecision, type UserDocument } from '../accounts/users.js'
-import type { CodePurpose } from '../codes/one-time-code.js'
+import { newAccount, outboxEntry, takeCodeMail, type QuotaDecision, type UserDocument } from '../accounts/users.js'
+import { codeEvent, issueCode } from '../codes/issue-code.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
-
-export const EVENT_SOURCE = '/latchkey/auth-api'
 
 export interface Registration {
   created: boolean
@@ -60,44 +58,4 @@ async function createPendingAccount (app: FastifyInstance, email: string, passwo
   }, now)
   await app.users.insert(user)
   return user
-}
-
-export interface CodeIssue {
-  slot: CodeSlot
-  purpose: CodePurpose
-  eventType: EventType
-  requestId: string
-  now: Date
-  /** A re-registration may send a fresh code at once; an explicit resend waits for the cooldown. */
-  enforceCooldown: boolean
-}
-
-/**
- * Replaces the account's pending code in `slot` and queues the mail carrying it, within the
- * account's mail quota. Call it while holding the account (UsersRepository.withAccount).
- */
-export async function issueCode (app: FastifyInstance, user: UserDocument, issue: CodeIssue, extraFields: Partial<UserDocument> = {}): Promise<UserDocument> {
-  const { slot, purpose, eventType, requestId, now, enforceCooldown } = issue
-  const quota = takeCodeMail(user.codeMail, now, app.users.limits, enforceCooldown)
-  if (quota.kind === 'cooldown') {
-    const seconds = secondsUntil(quota.retryAt, now)
-    throw new ApiError(429, 'RESEND_TOO_SOON', `Wait ${seconds} s before asking for another code.`, { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
-  }
-  if (quota.kind === 'daily-cap') {
-    const seconds = secondsUntil(quota.retryAt, now)
-    throw new ApiError(429, 'CODE_MAIL_LIMIT', 'Too many codes were sent to this account today. Try again tomorrow.', { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
-  }
-  const { code, stored } = app.codes.issue(purpose, user.email, now)
-  const event = codeEvent(eventType, { userId: user._id, email: user.email, code, codeExpiresAt: stored.expiresAt.toISOString() })
-  return await app.users.update(user, {
-    $set: { ...extraFields, [slot]: stored, codeMail: quota.codeMail, ...appendToOutbox(user, event, requestId, now) }
-  }, now)
-}
-
-function codeEvent (type: EventType, data: CodeDeliveryData) {
-  return createEvent(type, EVENT_SOURCE, data, data.userId)
-}
-
-export function secondsUntil (moment: Date, now: Date): number {
-  return Math.max(1, Math.ceil((moment.getTime() - now.getTime()) / 1000))
 }

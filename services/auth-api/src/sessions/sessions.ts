@@ -62,6 +62,15 @@ export interface SessionsOptions {
 const KEY_RELOAD_MS = 60_000
 
 /**
+ * The instant before which access tokens are refused. Tokens carry wall-clock `iat` in whole
+ * seconds, so the cut-off is wall-clock time at the same precision: a token issued right after
+ * it (a fresh sign-in) stays valid.
+ */
+export function tokenCutoff (): Date {
+  return new Date(Math.floor(Date.now() / 1000) * 1000)
+}
+
+/**
  * Access tokens are EdDSA (Ed25519) JWTs with a `kid`, verified with the algorithm pinned,
  * `iss`/`aud`/`exp` required, and the account re-checked on every use: tokens of a disabled
  * account, or issued before a password change, are refused. Other services verify them with

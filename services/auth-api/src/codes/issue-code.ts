@@ -1,0 +1,45 @@
+import { createEvent, type CodeDeliveryData, type EventType } from '@latchkey/shared'
+import type { FastifyInstance } from 'fastify'
+import { appendToOutbox, EVENT_SOURCE, takeCodeMail, type CodeSlot, type UserDocument } from '../accounts/users.js'
+import { ApiError } from '../http/errors.js'
+import type { CodePurpose } from './one-time-code.js'
+
+export interface CodeIssue {
+  slot: CodeSlot
+  purpose: CodePurpose
+  eventType: EventType
+  requestId: string
+  now: Date
+  /** A re-registration may send a fresh code at once; an explicit resend waits for the cooldown. */
+  enforceCooldown: boolean
+}
+
+/**
+ * Replaces the account's pending code in `slot` and queues the mail carrying it, within the
+ * account's mail quota. Call it while holding the account (UsersRepository.withAccount).
+ */
+export async function issueCode (app: FastifyInstance, user: UserDocument, issue: CodeIssue, extraFields: Partial<UserDocument> = {}): Promise<UserDocument> {
+  const { slot, purpose, eventType, requestId, now, enforceCooldown } = issue
+  const quota = takeCodeMail(user.codeMail, now, app.users.limits, enforceCooldown)
+  if (quota.kind === 'cooldown') {
+    const seconds = secondsUntil(quota.retryAt, now)
+    throw new ApiError(429, 'RESEND_TOO_SOON', `Wait ${seconds} s before asking for another code.`, { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+  }
+  if (quota.kind === 'daily-cap') {
+    const seconds = secondsUntil(quota.retryAt, now)
+    throw new ApiError(429, 'CODE_MAIL_LIMIT', 'Too many codes were sent to this account today. Try again tomorrow.', { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+  }
+  const { code, stored } = app.codes.issue(purpose, user.email, now)
+  const event = codeEvent(eventType, { userId: user._id, email: user.email, code, codeExpiresAt: stored.expiresAt.toISOString() })
+  return await app.users.update(user, {
+    $set: { ...extraFields, [slot]: stored, codeMail: quota.codeMail, ...appendToOutbox(user, event, requestId, now) }
+  }, now)
+}
+
+export function codeEvent (type: EventType, data: CodeDeliveryData) {
+  return createEvent(type, EVENT_SOURCE, data, data.userId)
+}
+
+export function secondsUntil (moment: Date, now: Date): number {
+  return Math.max(1, Math.ceil((moment.getTime() - now.getTime()) / 1000))
+}
