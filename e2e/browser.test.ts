@@ -173,6 +173,16 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await page.reload()
     await waitForView(page, 'register')
     t.equal(await visibleView(page), 'view-register', 'after signing out, a reload does not sign in again')
+
+    // The same address again: the server's 409, as a sentence under the register form.
+    await page.locator('#register-email').fill(email)
+    await page.locator('#register-password').fill(PASSWORD)
+    await page.locator('#register-confirm').fill(PASSWORD)
+    await page.locator('#register-confirm').press('Enter')
+    await page.locator('#register-alert:not(:empty)').waitFor()
+    t.equal(await text(page, '#register-alert'), 'An account with this email address already exists. Sign in instead.')
+    t.equal(await focusedId(page), 'register-email')
+    await screenshot(page, '09-register-email-taken')
     t.same(problems, [], 'no CSP violation and no uncaught error')
   })
 
@@ -257,6 +267,18 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await page.locator('#register-confirm').press('Enter')
     await waitForView(page, 'activate')
     const first = await readCodeFromInbox(inboxApi, email)
+
+    // Signing in before activating says what to do; the activation form keeps its countdowns.
+    await page.getByRole('navigation').getByRole('button', { name: 'Sign in' }).click()
+    await page.locator('#signin-email').fill(email)
+    await page.locator('#signin-password').fill(PASSWORD)
+    await page.locator('#signin-password').press('Enter')
+    await page.locator('#signin-alert:not(:empty)').waitFor()
+    t.equal(await text(page, '#signin-alert'), 'This account is not activated yet. Enter the code we emailed you under “Activate”.')
+    await screenshot(page, '19-signin-not-activated', 'resend')
+    await page.getByRole('navigation').getByRole('button', { name: 'Activate' }).click()
+    t.equal(await page.locator('#activate-email').inputValue(), email)
+    t.match(await text(page, '#activate-code-timer'), /^Code valid for/)
 
     // Clicking early does nothing (aria-disabled keeps it focusable for screen readers).
     await page.locator('#resend-button').click({ force: true })
