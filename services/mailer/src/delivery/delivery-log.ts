@@ -10,7 +10,7 @@ export interface DeliveryRecord {
   type: string
   to: string
   status: DeliveryStatus
-  /** Bumped by every claim, so two handlers can never both take the same record over. */
+  /** Bumped by every takeover; each version can be taken over once (see `takeovers`). */
   version: number
   attempts: number
   /** While `sending`: until when the handler that claimed it is presumed alive. */
@@ -32,25 +32,39 @@ const duplicateKey = 11000
  * event handled at the same time cannot both send (the second finds a live `sending` claim).
  */
 export class DeliveryLog {
-  constructor (private readonly collection: Collection<DeliveryRecord>) {}
+  constructor (
+    private readonly collection: Collection<DeliveryRecord>,
+    /**
+     * One document per (event, version) taken over. FerretDB v1 applies a guarded update as an
+     * unisolated read-modify-write, so two handlers could both "win" a version check; inserting
+     * a duplicate _id, though, fails atomically on every MongoDB-compatible server.
+     */
+    private readonly takeovers: Collection<{ _id: string, at: Date }>
+  ) {}
 
   async claim (eventId: string, details: { type: string, to: string }, now: Date): Promise<ClaimResult> {
     const claimed = { status: 'sending' as const, leaseUntil: new Date(now.getTime() + sendingLeaseMs), updatedAt: now }
-    try {
-      await this.collection.insertOne({ _id: eventId, ...details, ...claimed, version: 1, attempts: 1 })
-      return 'claimed'
-    } catch (err) {
-      if (!(err instanceof MongoServerError && err.code === duplicateKey)) throw err
-    }
+    if (await this.#insertOnce(this.collection, { _id: eventId, ...details, ...claimed, version: 1, attempts: 1 })) return 'claimed'
     const existing = await this.collection.findOne({ _id: eventId })
     if (existing === null) return 'busy' // deleted between the two calls; the retry will insert it
     if (existing.status === 'sent') return 'already-sent'
     if (existing.status === 'sending' && (existing.leaseUntil?.getTime() ?? 0) > now.getTime()) return 'busy'
-    const takeover = await this.collection.updateOne(
-      { _id: eventId, version: existing.version },
-      { $set: { ...details, ...claimed }, $inc: { version: 1, attempts: 1 } }
+    if (!await this.#insertOnce(this.takeovers, { _id: `${eventId}#${existing.version}`, at: now })) return 'busy'
+    await this.collection.updateOne(
+      { _id: eventId },
+      { $set: { ...details, ...claimed, version: existing.version + 1, attempts: existing.attempts + 1 } }
     )
-    return takeover.modifiedCount === 1 ? 'claimed' : 'busy'
+    return 'claimed'
+  }
+
+  async #insertOnce<T extends { _id: string }> (collection: Collection<T>, document: T): Promise<boolean> {
+    try {
+      await collection.insertOne(document as never)
+      return true
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === duplicateKey) return false
+      throw err
+    }
   }
 
   async markSent (eventId: string, details: { type: string, to: string }, sentAt: Date): Promise<void> {
@@ -107,7 +121,7 @@ async function deliveryLog (fastify: FastifyInstance, options: DeliveryLogOption
   // away should still start (and say so in /ready), so this is a warning, not a failure.
   if (!await isDatabaseUp()) fastify.log.warn('MongoDB is not reachable yet; deliveries will be retried')
 
-  fastify.decorate('deliveries', new DeliveryLog(db.collection<DeliveryRecord>('deliveries')))
+  fastify.decorate('deliveries', new DeliveryLog(db.collection<DeliveryRecord>('deliveries'), db.collection('delivery_takeovers')))
   fastify.decorate('isDatabaseUp', isDatabaseUp)
   fastify.addHook('onClose', async () => await client.close())
 }
