@@ -74,7 +74,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
   const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).textContent()) ?? '').trim()
   const focusedId = async (page: Page): Promise<string> => await page.evaluate(() => document.activeElement?.id ?? '')
   const visibleView = async (page: Page): Promise<string> =>
-    await page.evaluate(() => [...document.querySelectorAll('main > section')].filter((s) => !(s as HTMLElement).hidden).map((s) => s.id).join(','))
+    await page.evaluate(() => Array.from(document.querySelectorAll('main > section')).filter((s) => !(s as HTMLElement).hidden).map((s) => s.id).join(','))
   const waitForView = async (page: Page, view: string): Promise<void> => {
     await page.locator(`#view-${view}`).waitFor({ state: 'visible', timeout: 15_000 })
   }
