@@ -23,6 +23,8 @@ t.test('health, readiness and the OpenAPI document', async (t) => {
   t.match(spec.openapi, /^3\./)
   for (const path of ['/register', '/verify', '/verify/resend']) t.ok(spec.paths[path]?.post, `${path} is documented`)
   t.ok(spec.paths['/verify'].post.responses['410'], 'the 410 for an expired code is documented')
+  const verifyErrors = JSON.stringify(spec.paths['/verify'].post.responses)
+  for (const code of ['CODE_EXPIRED', 'CODE_INVALID', 'CODE_EXHAUSTED', 'INVALID_CREDENTIALS', 'ALREADY_ACTIVATED']) t.match(verifyErrors, code, `${code} documented on /verify`)
 
   const unknown = await app.inject({ method: 'GET', url: '/nope' })
   t.equal(unknown.statusCode, 404)

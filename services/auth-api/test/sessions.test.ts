@@ -168,6 +168,10 @@ t.test('sign-in and tokens', async (t) => {
     t.equal(other.app.signingKeys.current().kid, app.signingKeys.current().kid, 'replicas agree on the key')
     await other.app.users.collection.insertOne((await app.users.findByEmail(alice.email))!)
     t.equal((await other.app.inject({ method: 'GET', url: '/me', headers: bearer(token) })).statusCode, 200)
+
+    await other.app.signingKeys.rotate(new Date())
+    const fromRotated = (await other.app.inject({ method: 'POST', url: '/login', payload: { email: alice.email, password: alice.password } })).json().access_token
+    t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(fromRotated) })).statusCode, 200, 'a key another replica just added is picked up on first sight')
   })
 
   t.test('key rotation: the old public key stays published and valid until its tokens expire', async (t) => {

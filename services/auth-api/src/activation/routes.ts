@@ -5,7 +5,7 @@ import type { UserDocument } from '../accounts/users.js'
 import { checkCode } from '../codes/code-check.js'
 import { ApiError } from '../http/errors.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
-import { basicAuthSecurity, errorResponses, PendingCode } from '../http/schemas.js'
+import { PendingCode, basicAuthFailures, basicAuthSecurity, errorResponses, lockedOut } from '../http/schemas.js'
 import { invalidCredentials } from '../credentials/basic-auth.js'
 import { issueCode } from '../codes/issue-code.js'
 import { pendingCodeFields } from './pending-code.js'
@@ -42,7 +42,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'HTTP Basic authentication with email:password, and the code as verification_code (or code), JSON or form. The password is checked first. A code lives CODE_TTL_SECONDS (60 s), works once, and allows CODE_MAX_ATTEMPTS (5) tries.',
       security: basicAuthSecurity,
       body: VerifyBody,
-      response: { 200: Activated, ...errorResponses(400, 401, 403, 409, 410, 429) }
+      response: { 200: Activated, ...errorResponses({ 400: ['CODE_MISSING', 'CODE_MALFORMED'], 401: basicAuthFailures, 403: ['CODE_INVALID', 'ACCOUNT_DISABLED'], 409: ['ALREADY_ACTIVATED'], 410: ['CODE_EXPIRED'], 429: ['CODE_EXHAUSTED', ...lockedOut] }) }
     }
   }, async (request) => {
     const activatedAt = await fastify.users.withAccount(request.account!.email, async (user) => {
@@ -64,7 +64,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Email a new activation code',
       description: `HTTP Basic authentication with email:password. The new code replaces the old one. At most one every RESEND_INTERVAL_SECONDS (30 s; 429 RESEND_TOO_SOON with Retry-After) and CODE_MAILS_PER_DAY (10) per account.`,
       security: basicAuthSecurity,
-      response: { 200: CodeSent, ...errorResponses(401, 403, 409, 429, 503) }
+      response: { 200: CodeSent, ...errorResponses({ 401: basicAuthFailures, 403: ['ACCOUNT_DISABLED'], 409: ['ALREADY_ACTIVATED'], 429: ['RESEND_TOO_SOON', 'CODE_MAIL_LIMIT', ...lockedOut], 503: ['BUSY'] }) }
     }
   }, async (request) => {
     const user = await fastify.users.withAccount(request.account!.email, async (current) => {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { UserDocument } from '../accounts/users.js'
 import { ApiError } from '../http/errors.js'
-import { errorResponses } from '../http/schemas.js'
+import { bearerFailures, errorResponses } from '../http/schemas.js'
 import { Profile, profileOf } from '../profile/profile-view.js'
 import { tokenCutoff } from '../sessions/sessions.js'
 
@@ -35,7 +35,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       }, { additionalProperties: false }),
       response: {
         200: Type.Object({ status: Type.Literal('success'), users: Type.Array(Profile), page: Type.Integer(), per_page: Type.Integer(), total: Type.Integer() }),
-        ...errorResponses(400, 401, 403)
+        ...errorResponses({ 401: bearerFailures, 403: ['FORBIDDEN'] })
       }
     }
   }, async (request) => {
@@ -54,7 +54,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Disable an account: it cannot sign in, and its tokens stop working',
       security: bearer,
       params: UserIdParams,
-      response: { 200: AccountChanged, ...errorResponses(401, 403, 404, 409) }
+      response: { 200: AccountChanged, ...errorResponses({ 401: bearerFailures, 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'], 409: ['CANNOT_DISABLE_SELF'] }) }
     }
   }, async (request) => {
     if (request.params.id === request.currentUser!._id) throw new ApiError(409, 'CANNOT_DISABLE_SELF', 'An administrator cannot disable their own account.')
@@ -70,7 +70,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Enable a disabled account again',
       security: bearer,
       params: UserIdParams,
-      response: { 200: AccountChanged, ...errorResponses(401, 403, 404) }
+      response: { 200: AccountChanged, ...errorResponses({ 401: bearerFailures, 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'] }) }
     }
   }, async (request) => {
     const user = await changeAccount(request.params.id, (current) => ({ status: current.activatedAt ? 'active' : 'pending' }))

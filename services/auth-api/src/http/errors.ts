@@ -33,6 +33,9 @@ const frameworkCodes: Record<string, [number, string, string]> = {
   FST_JWT_BAD_COOKIE_REQUEST: [401, 'TOKEN_INVALID', 'The token cookie is malformed.']
 }
 
+/** The driver's errors for a database it cannot reach: a passing outage, not a bug. */
+const databaseUnreachable = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoTopologyClosedError', 'MongoNotConnectedError'])
+
 export interface ErrorBody {
   status: 'error'
   code: string
@@ -62,6 +65,9 @@ function describe (error: FastifyError): { statusCode: number, body: ErrorBody, 
   if (known) {
     const [statusCode, code, message] = known
     return { statusCode, body: errorBody(code, message), headers: {} }
+  }
+  if (databaseUnreachable.has(error.name)) {
+    return { statusCode: 503, body: errorBody('DATABASE_UNAVAILABLE', 'The database is unreachable right now. Try again shortly.'), headers: { 'retry-after': '5' } }
   }
   const statusCode = error.statusCode ?? 500
   if (statusCode >= 500) {

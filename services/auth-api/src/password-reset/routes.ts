@@ -6,7 +6,7 @@ import { checkCode } from '../codes/code-check.js'
 import { assertNotLocked, countFailure } from '../credentials/failure-counter.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
-import { Email, errorResponses, Password } from '../http/schemas.js'
+import { Email, Password, errorResponses, lockedOut } from '../http/schemas.js'
 import { tokenCutoff } from '../sessions/sessions.js'
 import { issueCode } from '../codes/issue-code.js'
 
@@ -19,7 +19,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Email a reset code',
       description: 'Always 202, whether or not the address has an account, so it reveals nothing. Active accounts get a code by email, within the same limits as activation codes.',
       body: Type.Object({ email: Email }, { additionalProperties: false }),
-      response: { 202: Accepted, ...errorResponses(400) }
+      response: { 202: Accepted, ...errorResponses({ 400: ['EMAIL_INVALID'] }) }
     }
   }, async (request, reply) => {
     const email = normalizeEmail(request.body.email)
@@ -49,7 +49,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
         verification_code: Type.Optional(Type.String({ maxLength: 32, description: 'Alias of code.' })),
         new_password: Password
       }, { additionalProperties: false }),
-      response: { 200: Accepted, ...errorResponses(400, 403, 410, 429) }
+      response: { 200: Accepted, ...errorResponses({ 400: ['CODE_MISSING', 'CODE_MALFORMED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 403: ['CODE_INVALID'], 410: ['CODE_EXPIRED'], 429: ['CODE_EXHAUSTED', ...lockedOut] }) }
     }
   }, async (request) => {
     const email = normalizeEmail(request.body.email)

@@ -5,7 +5,7 @@ import { appendToOutbox, EVENT_SOURCE, type UserDocument } from '../accounts/use
 import { assertNotLocked, recordFailure, recordSuccess } from '../credentials/failure-counter.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
-import { errorResponses, Password } from '../http/schemas.js'
+import { Password, bearerFailures, errorResponses, lockedOut } from '../http/schemas.js'
 import { tokenCutoff } from '../sessions/sessions.js'
 import { Profile, profileOf } from './profile-view.js'
 
@@ -25,7 +25,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/me', {
     onRequest: fastify.authenticate,
-    schema: { tags: ['Profile'], summary: 'The signed-in account', security: bearer, response: { 200: Type.Object({ status: Type.Literal('success'), user: Profile }), ...errorResponses(401) } }
+    schema: { tags: ['Profile'], summary: 'The signed-in account', security: bearer, response: { 200: Type.Object({ status: Type.Literal('success'), user: Profile }), ...errorResponses({ 401: bearerFailures }) } }
   }, async (request) => ({ status: 'success' as const, user: profileOf(request.currentUser!) }))
 
   fastify.post('/me/password', {
@@ -36,7 +36,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Signs out every session: refresh tokens are revoked and older access tokens refused.',
       security: bearer,
       body: Type.Object({ current_password: Password, new_password: Password }, { additionalProperties: false }),
-      response: { 200: Done, ...errorResponses(400, 401, 429) }
+      response: { 200: Done, ...errorResponses({ 400: ['PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 401: [...bearerFailures, 'INVALID_PASSWORD'], 429: lockedOut }) }
     }
   }, async (request) => {
     const user = request.currentUser!
@@ -60,7 +60,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Needs the password. Personal data is erased, every token revoked, and a user.deleted event published.',
       security: bearer,
       body: Type.Object({ password: Password }, { additionalProperties: false }),
-      response: { 200: Done, ...errorResponses(400, 401, 429) }
+      response: { 200: Done, ...errorResponses({ 401: [...bearerFailures, 'INVALID_PASSWORD'], 429: lockedOut }) }
     }
   }, async (request) => {
     const user = request.currentUser!

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { pendingCodeFields } from '../activation/pending-code.js'
-import { Credentials, errorResponses, PendingCode } from '../http/schemas.js'
+import { Credentials, PendingCode, errorResponses } from '../http/schemas.js'
 import { registerAccount } from './register-account.js'
 
 const Registered = Type.Object({
@@ -19,7 +19,7 @@ const registration: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Register with email and password; a code is emailed',
       description: 'JSON or application/x-www-form-urlencoded. A new email gives 201. An email whose account is not activated yet gives 200: the new password replaces the old one and a fresh code replaces the old code. The code is never in the response; it goes by email only.',
       body: Credentials,
-      response: { 201: Registered, 200: Registered, ...errorResponses(400, 409, 413, 415, 429, 503) }
+      response: { 201: Registered, 200: Registered, ...errorResponses({ 400: ['EMAIL_INVALID', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 409: ['EMAIL_TAKEN'], 429: ['CODE_MAIL_LIMIT'], 503: ['BUSY'] }) }
     }
   }, async (request, reply) => {
     const { created, user } = await registerAccount(fastify, request.body.email, request.body.password, request.id)

@@ -6,7 +6,7 @@ import { invalidCredentials } from '../credentials/basic-auth.js'
 import { assertNotLocked, recordFailure, recordSuccess } from '../credentials/failure-counter.js'
 import { ApiError } from '../http/errors.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
-import { Credentials, errorResponses } from '../http/schemas.js'
+import { Credentials, errorResponses, lockedOut } from '../http/schemas.js'
 import type { IssuedTokens } from './sessions.js'
 
 /** Browsers ask for the refresh token as an HttpOnly cookie by sending this header; a cross-site form cannot set it. */
@@ -57,7 +57,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'JSON or form. 401 for a wrong email or password (an unknown email costs the same time), 403 ACCOUNT_NOT_ACTIVATED (only after a correct password), 403 ACCOUNT_DISABLED, 429 ACCOUNT_LOCKED after 10 consecutive failures.',
       headers: TransportHeaders,
       body: Credentials,
-      response: { 200: Tokens, ...errorResponses(400, 401, 403, 429) }
+      response: { 200: Tokens, ...errorResponses({ 401: ['INVALID_CREDENTIALS'], 403: ['ACCOUNT_NOT_ACTIVATED', 'ACCOUNT_DISABLED'], 429: lockedOut }) }
     }
   }, async (request, reply) => {
     const email = normalizeEmail(request.body.email)
@@ -84,7 +84,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'The refresh token works once. Presenting a used one revokes every token of that sign-in (theft detection): 401 REFRESH_REUSED.',
       headers: TransportHeaders,
       body: RefreshBody,
-      response: { 200: Tokens, ...errorResponses(400, 401) }
+      response: { 200: Tokens, ...errorResponses({ 400: ['REFRESH_TOKEN_MISSING'], 401: ['REFRESH_INVALID', 'REFRESH_REUSED'] }) }
     }
   }, async (request, reply) => {
     const presented = presentedRefreshToken(request)
@@ -111,7 +111,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Idempotent. Access tokens already issued stay valid until they expire (15 min by default).',
       headers: TransportHeaders,
       body: RefreshBody,
-      response: { 200: Type.Object({ status: Type.Literal('success'), message: Type.String() }), ...errorResponses(400) }
+      response: { 200: Type.Object({ status: Type.Literal('success'), message: Type.String() }), ...errorResponses({ 400: ['REFRESH_TOKEN_MISSING'] }) }
     }
   }, async (request, reply) => {
     const presented = presentedRefreshToken(request)

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export interface SigningKey {
@@ -48,6 +48,7 @@ export function generateStoredKey (now: Date): StoredKey {
  */
 export class SigningKeys {
   #keys: SigningKey[] = []
+  #loadedDirVersion = -1
 
   private constructor (private readonly dir: string | null, private readonly tokenTtlSeconds: number) {}
 
@@ -69,9 +70,18 @@ export class SigningKeys {
   /** Picks up keys that another replica or the rotation command added. */
   async reload (): Promise<void> {
     if (!this.dir) return
+    this.#loadedDirVersion = (await stat(this.dir)).mtimeMs
     const names = (await readdir(this.dir)).filter((name) => name.endsWith('.json'))
     const loaded = await Promise.all(names.map(async (name) => toSigningKey(JSON.parse(await readFile(join(this.dir!, name), 'utf8')) as StoredKey)))
     this.#keys = loaded.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+  }
+
+  /**
+   * For lookups of unknown key ids: reloads only when a key file was added since the last load
+   * (the directory's mtime moved), so forged `kid`s cost a stat, never a read of every key.
+   */
+  async reloadIfChanged (): Promise<void> {
+    if (this.dir && (await stat(this.dir)).mtimeMs !== this.#loadedDirVersion) await this.reload()
   }
 
   /** Adds a new signing key; the old one keeps verifying until its tokens have expired. */
