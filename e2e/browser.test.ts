@@ -17,11 +17,10 @@ const PASSWORD = 'a calm Latchkey passphrase 7'
 
 /** The headers nginx must send, read from the file nginx includes: one source of truth. */
 const SECURITY_HEADERS = new Map(
-  [...readFileSync(new URL('../services/web/security-headers.conf', import.meta.url), 'utf8')
+  [...readFileSync(new URL('../nginx/security-headers.conf', import.meta.url), 'utf8')
     .matchAll(/^add_header\s+(\S+)\s+"([^"]*)"\s+always;/gm)]
     .map(([, name, value]) => [name!.toLowerCase(), value!])
 )
-const CSP = SECURITY_HEADERS.get('content-security-policy')!
 
 /** "Code valid for 1 min 05 s." -> 65 */
 const secondsIn = (shown: string): number => {
@@ -51,7 +50,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
   }
 
   /** A fresh browser profile; reports CSP violations and uncaught errors into `problems`. */
-  async function openPage (viewport = { width: 1024, height: 800 }): Promise<{ context: BrowserContext, page: Page, problems: string[], cspInjected: () => boolean }> {
+  async function openPage (viewport = { width: 1024, height: 800 }): Promise<{ context: BrowserContext, page: Page, problems: string[] }> {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, locale: 'en-GB' })
     const page = await context.newPage()
     page.setDefaultTimeout(10_000)
@@ -60,15 +59,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     page.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`CSP: ${message.text()}`)
     })
-    // The page must work under the policy even where nginx does not send it yet (that is checked separately).
-    let injected = false
-    await page.route(`${baseUrl}/`, async (route) => {
-      const response = await route.fetch()
-      const headers = response.headers()
-      if (headers['content-security-policy'] === undefined) { headers['content-security-policy'] = CSP; injected = true }
-      await route.fulfill({ response, headers })
-    })
-    return { context, page, problems, cspInjected: () => injected }
+    return { context, page, problems }
   }
 
   const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).textContent()) ?? '').trim()
@@ -84,7 +75,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     for (const path of ['/', '/app/main.js', '/health', '/no-such-route']) {
       const headers = (await http.request.get(`${baseUrl}${path}`)).headers()
       const sent = Object.fromEntries([...SECURITY_HEADERS.keys()].map((name) => [name, headers[name]]))
-      t.same(sent, Object.fromEntries(SECURITY_HEADERS), `${path}: the security headers (nginx must include services/web/security-headers.conf)`)
+      t.same(sent, Object.fromEntries(SECURITY_HEADERS), `${path}: the security headers (nginx must include nginx/security-headers.conf)`)
     }
   })
 

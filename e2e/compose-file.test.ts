@@ -250,6 +250,7 @@ t.test('nginx publishes 8443 and 8080 and mounts its config, certificate and web
   t.ok(nginx.volumes.includes('./nginx/docker.conf:/etc/nginx/conf.d/default.conf:ro'), 'nginx/docker.conf is the server config')
   t.ok(nginx.volumes.includes('tls-certs:/etc/nginx/certs:ro'), 'certificate volume, read-only')
   t.ok(nginx.volumes.includes('./services/web/dist:/usr/share/nginx/html:ro'), 'web page, read-only')
+  t.ok(nginx.volumes.includes('./nginx/security-headers.conf:/etc/nginx/latchkey/security-headers.conf:ro'), 'the one security-headers file, read-only')
   t.ok(svc('certs').volumes.includes('tls-certs:/certs'), 'the certs job writes the same volume')
   t.match(svc('certs').command.join('\n'), /openssl req -x509/, 'the certs job makes a self-signed certificate')
 })
@@ -269,6 +270,8 @@ t.test('nginx/docker.conf keeps the proxy rules', async t => {
     /location = \/nginx-health/, /location = \/ \{/, /location \/app\/ \{/, /proxy_pass http:\/\/auth_api;/
   ]) t.match(conf, rule, String(rule))
   t.notMatch(conf, /proxy_add_x_forwarded_for/, 'X-Forwarded-For is overwritten, never appended')
+  const includes = conf.match(/include \/etc\/nginx\/latchkey\/security-headers\.conf;/g) ?? []
+  t.equal(includes.length, 3, 'security headers in the server block and in both locations with add_header of their own')
 })
 
 t.test('MailHog is configured from mailhog.env', async t => {

@@ -146,8 +146,8 @@ install_npm_dependencies() {
 }
 
 build_workspaces() {
-  log "build: npm run build (tsc -b) and every workspace's build script"
-  (cd "$REPO_ROOT" && npm run build --silent && npm run build --workspaces --if-present --silent)
+  log "build: npm run build (tsc -b for shared and the services, then the web page)"
+  (cd "$REPO_ROOT" && npm run build --silent)
 }
 
 main() {

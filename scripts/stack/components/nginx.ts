@@ -51,6 +51,7 @@ function renderConfig(profile: Profile, template: string): string {
     TLS_CERT: profile.paths.tlsCert,
     TLS_KEY: profile.paths.tlsKey,
     WEB_ROOT: profile.paths.webDist,
+    SECURITY_HEADERS: join(REPO_ROOT, 'nginx', 'security-headers.conf'),
   };
   const withWebPage = hasWebPage(profile) ? template : template.replace(WEB_PAGE_BLOCK, '');
   return withWebPage.replace(/\{\{([A-Z_]+)\}\}/g, (placeholder, key: string) => {
