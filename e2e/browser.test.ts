@@ -28,7 +28,6 @@ const secondsIn = (shown: string): number => {
   return m === null ? NaN : Number(m[1] ?? 0) * 60 + Number(m[2])
 }
 
-
 if (BASE_URL === undefined || BASE_URL === '' || INBOX_API === undefined || INBOX_API === '') {
   t.fail('E2E_BASE_URL and INBOX_API must be set (npm test sets them from .stack/test/env; ' +
     'by hand: set -a; . .stack/test/env; set +a). Refusing to skip the browser test.')

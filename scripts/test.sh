@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, starts a fresh "test" stack
 # (ports 9443, 4001.., see scripts/README-stack.md), runs every workspace's tap
-# tests against it, and always stops the stack again.
+# tests against it, and always stops the stack again. Lint and type checks run first.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,6 +57,10 @@ run_workspace_tests() {
 
 main() {
   bash scripts/install.sh --browser
+
+  log "static checks: lint (neostandard) and types"
+  npm run lint --silent
+  npm run typecheck --silent
 
   log "starting a fresh test stack"
   stack down >/dev/null

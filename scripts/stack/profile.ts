@@ -1,12 +1,12 @@
 // Everything that depends on the chosen profile: ports, URLs and paths under .stack/<profile>/.
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const FERRETDB_VERSION = 'v1.24.1';
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+export const FERRETDB_VERSION = 'v1.24.1'
 
-export type ProfileName = 'dev' | 'test';
+export type ProfileName = 'dev' | 'test'
 
 /** Every port is overridable by an environment variable of the same name. */
 export interface Ports {
@@ -50,7 +50,7 @@ const DEFAULT_PORTS: Record<ProfileName, Ports> = {
     SMTP_PORT: 1125,
     INBOX_PORT: 1180,
   },
-};
+}
 
 export interface Paths {
   root: string;
@@ -91,13 +91,13 @@ export interface Profile {
   rabbitNodeName: string;
 }
 
-export function loadProfile(env: NodeJS.ProcessEnv = process.env): Profile {
-  const name = profileName(env.STACK_PROFILE);
-  const ports = portsFromEnv(DEFAULT_PORTS[name], env);
-  const apiPorts = Array.from({ length: ports.API_REPLICAS }, (_, i) => ports.API_BASE_PORT + i);
-  const ownMongoUrl = `mongodb://127.0.0.1:${ports.MONGO_PORT}/latchkey`;
+export function loadProfile (env: NodeJS.ProcessEnv = process.env): Profile {
+  const name = profileName(env.STACK_PROFILE)
+  const ports = portsFromEnv(DEFAULT_PORTS[name], env)
+  const apiPorts = Array.from({ length: ports.API_REPLICAS }, (_, i) => ports.API_BASE_PORT + i)
+  const ownMongoUrl = `mongodb://127.0.0.1:${ports.MONGO_PORT}/latchkey`
   // Tests source .stack/<profile>/env, which sets MONGO_URL to the stack's own FerretDB: not external.
-  const externalMongoUrl = env.MONGO_URL && env.MONGO_URL !== ownMongoUrl ? env.MONGO_URL : undefined;
+  const externalMongoUrl = env.MONGO_URL && env.MONGO_URL !== ownMongoUrl ? env.MONGO_URL : undefined
   return {
     name,
     ports,
@@ -106,38 +106,38 @@ export function loadProfile(env: NodeJS.ProcessEnv = process.env): Profile {
     externalMongoUrl,
     urls: urlsFor(ports, externalMongoUrl ?? ownMongoUrl),
     rabbitNodeName: `latchkey-${name}@localhost`,
-  };
+  }
 }
 
-function profileName(value: string | undefined): ProfileName {
-  const name = value || 'dev';
+function profileName (value: string | undefined): ProfileName {
+  const name = value || 'dev'
   if (name !== 'dev' && name !== 'test') {
-    throw new Error(`STACK_PROFILE must be "dev" or "test", got "${name}"`);
+    throw new Error(`STACK_PROFILE must be "dev" or "test", got "${name}"`)
   }
-  return name;
+  return name
 }
 
-function portsFromEnv(defaults: Ports, env: NodeJS.ProcessEnv): Ports {
-  const ports = { ...defaults };
+function portsFromEnv (defaults: Ports, env: NodeJS.ProcessEnv): Ports {
+  const ports = { ...defaults }
   for (const key of Object.keys(ports) as (keyof Ports)[]) {
-    const raw = env[key];
-    if (raw === undefined || raw === '') continue;
-    const value = Number(raw);
+    const raw = env[key]
+    if (raw === undefined || raw === '') continue
+    const value = Number(raw)
     if (!Number.isInteger(value) || value < 1 || value > 65535) {
-      throw new Error(`${key} must be a port number (1-65535), got "${raw}"`);
+      throw new Error(`${key} must be a port number (1-65535), got "${raw}"`)
     }
-    ports[key] = value;
+    ports[key] = value
   }
-  return ports;
+  return ports
 }
 
-function cacheDir(env: NodeJS.ProcessEnv): string {
-  return env.LATCHKEY_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'latchkey');
+function cacheDir (env: NodeJS.ProcessEnv): string {
+  return env.LATCHKEY_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'latchkey')
 }
 
-function pathsFor(name: ProfileName, env: NodeJS.ProcessEnv): Paths {
-  const root = join(REPO_ROOT, '.stack', name);
-  const certs = join(root, 'certs');
+function pathsFor (name: ProfileName, env: NodeJS.ProcessEnv): Paths {
+  const root = join(REPO_ROOT, '.stack', name)
+  const certs = join(root, 'certs')
   return {
     root,
     logs: join(root, 'logs'),
@@ -155,10 +155,10 @@ function pathsFor(name: ProfileName, env: NodeJS.ProcessEnv): Paths {
     envFile: join(root, 'env'),
     webDist: join(REPO_ROOT, 'services', 'web', 'dist'),
     ferretdbBinary: join(cacheDir(env), 'bin', `ferretdb-${FERRETDB_VERSION}`),
-  };
+  }
 }
 
-function urlsFor(ports: Ports, mongoUrl: string): Profile['urls'] {
+function urlsFor (ports: Ports, mongoUrl: string): Profile['urls'] {
   return {
     publicUrl: `https://localhost:${ports.HTTPS_PORT}`,
     mongo: mongoUrl,
@@ -168,12 +168,12 @@ function urlsFor(ports: Ports, mongoUrl: string): Profile['urls'] {
     inbox: `http://127.0.0.1:${ports.INBOX_PORT}/index.html`,
     inboxApi: `http://127.0.0.1:${ports.INBOX_PORT}/api`,
     mailer: `http://127.0.0.1:${ports.MAILER_PORT}`,
-  };
+  }
 }
 
 /** The ports this profile will listen on, labelled with the variable that sets each. */
-export function portsToCheck(profile: Profile): { port: number; variable: string }[] {
-  const { ports } = profile;
+export function portsToCheck (profile: Profile): { port: number; variable: string }[] {
+  const { ports } = profile
   const list = [
     { port: ports.HTTPS_PORT, variable: 'HTTPS_PORT' },
     { port: ports.HTTP_PORT, variable: 'HTTP_PORT' },
@@ -187,7 +187,7 @@ export function portsToCheck(profile: Profile): { port: number; variable: string
     { port: ports.RABBIT_DIST_PORT, variable: 'RABBIT_DIST_PORT' },
     { port: ports.SMTP_PORT, variable: 'SMTP_PORT' },
     { port: ports.INBOX_PORT, variable: 'INBOX_PORT' },
-  ];
-  if (!profile.externalMongoUrl) list.push({ port: ports.MONGO_PORT, variable: 'MONGO_PORT' });
-  return list;
+  ]
+  if (!profile.externalMongoUrl) list.push({ port: ports.MONGO_PORT, variable: 'MONGO_PORT' })
+  return list
 }

@@ -1,19 +1,19 @@
 // up / down / status for a whole profile, in dependency order.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { Component } from './components/component.ts';
-import { logFileOf } from './components/component.ts';
-import { ferretdb } from './components/ferretdb.ts';
-import { maildev } from './components/maildev.ts';
-import { nginx } from './components/nginx.ts';
-import { rabbitmq } from './components/rabbitmq.ts';
-import { apiReplica, mailer } from './components/services.ts';
-import { isPortFree, portOwner } from './health.ts';
-import { portsToCheck, type Profile } from './profile.ts';
-import { isAlive, logSize, readAllRecords, readRecord } from './processes.ts';
-import { loadSecrets } from './secrets.ts';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import type { Component } from './components/component.ts'
+import { logFileOf } from './components/component.ts'
+import { ferretdb } from './components/ferretdb.ts'
+import { maildev } from './components/maildev.ts'
+import { nginx } from './components/nginx.ts'
+import { rabbitmq } from './components/rabbitmq.ts'
+import { apiReplica, mailer } from './components/services.ts'
+import { isPortFree, portOwner } from './health.ts'
+import { portsToCheck, type Profile } from './profile.ts'
+import { isAlive, logSize, readAllRecords, readRecord } from './processes.ts'
+import { loadSecrets } from './secrets.ts'
 
 /** Start order; `down` walks it backwards. */
-export function componentsOf(profile: Profile): Component[] {
+export function componentsOf (profile: Profile): Component[] {
   return [
     ...(profile.externalMongoUrl ? [] : [ferretdb]),
     rabbitmq,
@@ -21,82 +21,82 @@ export function componentsOf(profile: Profile): Component[] {
     ...profile.apiPorts.map((_, index) => apiReplica(index)),
     mailer,
     nginx,
-  ];
+  ]
 }
 
-export type StackState = 'running' | 'stopped' | 'partial';
+export type StackState = 'running' | 'stopped' | 'partial'
 
-export async function stackState(profile: Profile): Promise<StackState> {
-  const components = componentsOf(profile);
+export async function stackState (profile: Profile): Promise<StackState> {
+  const components = componentsOf(profile)
   const alive = components.filter((component) => {
-    const record = readRecord(profile.paths.pids, component.name);
-    return record !== undefined && isAlive(record);
-  });
-  if (alive.length === 0) return 'stopped';
-  if (alive.length < components.length) return 'partial';
-  const healthy = await Promise.all(components.map((component) => component.isHealthy(profile)));
-  return healthy.every(Boolean) ? 'running' : 'partial';
+    const record = readRecord(profile.paths.pids, component.name)
+    return record !== undefined && isAlive(record)
+  })
+  if (alive.length === 0) return 'stopped'
+  if (alive.length < components.length) return 'partial'
+  const healthy = await Promise.all(components.map((component) => component.isHealthy(profile)))
+  return healthy.every(Boolean) ? 'running' : 'partial'
 }
 
-export async function assertPortsFree(profile: Profile): Promise<void> {
-  const taken: string[] = [];
+export async function assertPortsFree (profile: Profile): Promise<void> {
+  const taken: string[] = []
   for (const { port, variable } of portsToCheck(profile)) {
-    if (await isPortFree(port)) continue;
-    const owner = portOwner(port);
-    taken.push(`  port ${port} (${variable}) is in use${owner ? ` by ${owner}` : ''}`);
+    if (await isPortFree(port)) continue
+    const owner = portOwner(port)
+    taken.push(`  port ${port} (${variable}) is in use${owner ? ` by ${owner}` : ''}`)
   }
   if (taken.length > 0) {
     throw new Error(
       `cannot start the "${profile.name}" stack:\n${taken.join('\n')}\n` +
-        'Stop whatever holds it, or choose another port with the variable named.',
-    );
+        'Stop whatever holds it, or choose another port with the variable named.'
+    )
   }
 }
 
-function prepareDirectories(profile: Profile): void {
+function prepareDirectories (profile: Profile): void {
   for (const dir of [profile.paths.logs, profile.paths.pids, profile.paths.jwtKeys]) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true })
   }
 }
 
 /** Where each log file ended before this start, so a follower shows only this run. */
-export type LogOffsets = Map<string, number>;
+export type LogOffsets = Map<string, number>
 
 /** Starts every component in order; call assertPortsFree first. */
-export async function up(profile: Profile, interrupted: AbortSignal): Promise<LogOffsets> {
-  prepareDirectories(profile);
-  const offsets: LogOffsets = new Map();
-  const components = componentsOf(profile);
+export async function up (profile: Profile, interrupted: AbortSignal): Promise<LogOffsets> {
+  prepareDirectories(profile)
+  const offsets: LogOffsets = new Map()
+  const components = componentsOf(profile)
   for (const component of components) {
-    offsets.set(component.name, logSize(logFileOf(profile, component.name)));
+    offsets.set(component.name, logSize(logFileOf(profile, component.name)))
   }
   for (const component of components) {
-    interrupted.throwIfAborted();
-    const startedAt = Date.now();
-    process.stdout.write(`  starting ${component.name.padEnd(9)}`);
-    await component.start(profile);
-    process.stdout.write(` ok (${((Date.now() - startedAt) / 1000).toFixed(1)} s)\n`);
+    interrupted.throwIfAborted()
+    const startedAt = Date.now()
+    process.stdout.write(`  starting ${component.name.padEnd(9)}`)
+    await component.start(profile)
+    process.stdout.write(` ok (${((Date.now() - startedAt) / 1000).toFixed(1)} s)\n`)
   }
-  writeStackDescription(profile);
-  return offsets;
+  writeStackDescription(profile)
+  return offsets
 }
 
-export async function down(profile: Profile): Promise<void> {
+export async function down (profile: Profile): Promise<void> {
   for (const component of componentsOf(profile).reverse()) {
-    const record = readRecord(profile.paths.pids, component.name);
-    if (record && isAlive(record)) console.log(`  stopping ${component.name}`);
-    await component.stop(profile);
+    const record = readRecord(profile.paths.pids, component.name)
+    if (record && isAlive(record)) console.log(`  stopping ${component.name}`)
+    await component.stop(profile)
   }
-  warnAboutUnknownRecords(profile);
-  rmSync(profile.paths.stackJson, { force: true });
+  warnAboutUnknownRecords(profile)
+  rmSync(profile.paths.stackJson, { force: true })
 }
 
 /** Records that the current settings do not know about (e.g. API_REPLICAS was lowered since `up`). */
-function warnAboutUnknownRecords(profile: Profile): void {
-  const known = new Set(componentsOf(profile).map((component) => component.name));
+function warnAboutUnknownRecords (profile: Profile): void {
+  const known = new Set(componentsOf(profile).map((component) => component.name))
   for (const record of readAllRecords(profile.paths.pids)) {
     if (!known.has(record.name) && isAlive(record)) {
-      console.warn(`  ${record.name} (pid ${record.pid}) is still running: it was started with other settings`);
+      console.warn(`  ${record.name} (pid ${record.pid}) is still running: it was started with other settings`)
     }
   }
 }
@@ -108,19 +108,19 @@ export interface ComponentStatus {
   healthy: boolean;
 }
 
-export async function status(profile: Profile): Promise<ComponentStatus[]> {
+export async function status (profile: Profile): Promise<ComponentStatus[]> {
   return Promise.all(
     componentsOf(profile).map(async (component) => {
-      const record = readRecord(profile.paths.pids, component.name);
-      const alive = record !== undefined && isAlive(record);
-      return { name: component.name, pid: record?.pid, alive, healthy: alive && (await component.isHealthy(profile)) };
-    }),
-  );
+      const record = readRecord(profile.paths.pids, component.name)
+      const alive = record !== undefined && isAlive(record)
+      return { name: component.name, pid: record?.pid, alive, healthy: alive && (await component.isHealthy(profile)) }
+    })
+  )
 }
 
 /** The variables tests need, also written as .stack/<profile>/env. */
-export function stackVariables(profile: Profile): Record<string, string> {
-  const { urls, ports, paths } = profile;
+export function stackVariables (profile: Profile): Record<string, string> {
+  const { urls, ports, paths } = profile
   return {
     STACK_PROFILE: profile.name,
     STACK_DIR: paths.root,
@@ -141,27 +141,27 @@ export function stackVariables(profile: Profile): Record<string, string> {
     TLS_CERT: paths.tlsCert,
     STACK_PIDS_DIR: paths.pids,
     STACK_LOGS_DIR: paths.logs,
-  };
+  }
 }
 
-function shellValue(value: string): string {
-  return /^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+function shellValue (value: string): string {
+  return /^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`
 }
 
-function writeStackDescription(profile: Profile): void {
-  const variables = stackVariables(profile);
-  const envLines = Object.entries(variables).map(([key, value]) => `${key}=${shellValue(value)}`);
-  writeFileSync(profile.paths.envFile, `${envLines.join('\n')}\n`, { mode: 0o600 });
+function writeStackDescription (profile: Profile): void {
+  const variables = stackVariables(profile)
+  const envLines = Object.entries(variables).map(([key, value]) => `${key}=${shellValue(value)}`)
+  writeFileSync(profile.paths.envFile, `${envLines.join('\n')}\n`, { mode: 0o600 })
 
-  const processes = Object.fromEntries(readAllRecords(profile.paths.pids).map((record) => [record.name, record]));
-  const { CODE_SECRET: _secret, ...publicVariables } = variables;
-  const description = { profile: profile.name, startedAt: new Date().toISOString(), ports: profile.ports, ...publicVariables, processes };
-  writeFileSync(profile.paths.stackJson, `${JSON.stringify(description, null, 2)}\n`);
+  const processes = Object.fromEntries(readAllRecords(profile.paths.pids).map((record) => [record.name, record]))
+  const { CODE_SECRET: _secret, ...publicVariables } = variables
+  const description = { profile: profile.name, startedAt: new Date().toISOString(), ports: profile.ports, ...publicVariables, processes }
+  writeFileSync(profile.paths.stackJson, `${JSON.stringify(description, null, 2)}\n`)
 }
 
-export function summary(profile: Profile): string {
-  const { urls, paths, ports } = profile;
-  const stopCommand = profile.name === 'dev' ? 'npm run stack:down' : `STACK_PROFILE=${profile.name} npm run stack:down`;
+export function summary (profile: Profile): string {
+  const { urls, paths, ports } = profile
+  const stopCommand = profile.name === 'dev' ? 'npm run stack:down' : `STACK_PROFILE=${profile.name} npm run stack:down`
   return [
     `Latchkey "${profile.name}" stack is up.`,
     `  API            ${urls.publicUrl}   (http://localhost:${ports.HTTP_PORT} redirects there)`,
@@ -172,9 +172,9 @@ export function summary(profile: Profile): string {
     `  Replicas       ${profile.apiPorts.map((port) => `127.0.0.1:${port}`).join(', ')}`,
     `  Logs           ${paths.logs}`,
     `  Stop with      ${stopCommand}`,
-  ].join('\n');
+  ].join('\n')
 }
 
-export function logFiles(profile: Profile): { name: string; file: string }[] {
-  return componentsOf(profile).map((component) => ({ name: component.name, file: logFileOf(profile, component.name) }));
+export function logFiles (profile: Profile): { name: string; file: string }[] {
+  return componentsOf(profile).map((component) => ({ name: component.name, file: logFileOf(profile, component.name) }))
 }

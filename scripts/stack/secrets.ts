@@ -1,35 +1,35 @@
 // Per-profile secrets: generated once, kept in .stack/<profile>/secrets.env (mode 600).
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Profile } from './profile.ts';
+import { randomBytes } from 'node:crypto'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import type { Profile } from './profile.ts'
 
 export interface Secrets {
   CODE_SECRET: string;
 }
 
-function generate(): Secrets {
-  return { CODE_SECRET: randomBytes(32).toString('hex') };
+function generate (): Secrets {
+  return { CODE_SECRET: randomBytes(32).toString('hex') }
 }
 
-function readSecretsFile(file: string): Partial<Secrets> {
-  if (!existsSync(file)) return {};
+function readSecretsFile (file: string): Partial<Secrets> {
+  if (!existsSync(file)) return {}
   return Object.fromEntries(
     readFileSync(file, 'utf8')
       .split('\n')
       .map((line) => /^([A-Z_]+)=(.*)$/.exec(line))
       .filter((match) => match !== null)
-      .map((match) => [match[1], match[2]]),
-  );
+      .map((match) => [match[1], match[2]])
+  )
 }
 
 /** Secrets from the environment win; otherwise the stored ones, generated on first use. */
-export function loadSecrets(profile: Profile): Secrets {
-  const file = profile.paths.secretsFile;
-  let stored = readSecretsFile(file);
+export function loadSecrets (profile: Profile): Secrets {
+  const file = profile.paths.secretsFile
+  let stored = readSecretsFile(file)
   if (!stored.CODE_SECRET) {
-    stored = generate();
-    writeFileSync(file, `CODE_SECRET=${stored.CODE_SECRET}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
+    stored = generate()
+    writeFileSync(file, `CODE_SECRET=${stored.CODE_SECRET}\n`, { mode: 0o600 })
+    chmodSync(file, 0o600)
   }
-  return { CODE_SECRET: process.env.CODE_SECRET || stored.CODE_SECRET! };
+  return { CODE_SECRET: process.env.CODE_SECRET || stored.CODE_SECRET! }
 }

@@ -1,29 +1,29 @@
 // Nginx: TLS termination, HTTP->HTTPS redirect, load balancing over the API replicas.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { answersOk, waitUntil } from '../health.ts';
-import { REPO_ROOT, type Profile } from '../profile.ts';
-import { baseEnv, startProcess, stopProcess, type Component } from './component.ts';
+import { execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { answersOk, waitUntil } from '../health.ts'
+import { REPO_ROOT, type Profile } from '../profile.ts'
+import { baseEnv, startProcess, stopProcess, type Component } from './component.ts'
 
-const NAME = 'nginx';
-const TEMPLATE = join(REPO_ROOT, 'nginx', 'nginx.conf.template');
-const WEB_PAGE_BLOCK = /^[ \t]*# BEGIN web-page[^\n]*\n[\s\S]*?^[ \t]*# END web-page[^\n]*\n/m;
-const TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
+const NAME = 'nginx'
+const TEMPLATE = join(REPO_ROOT, 'nginx', 'nginx.conf.template')
+const WEB_PAGE_BLOCK = /^[ \t]*# BEGIN web-page[^\n]*\n[\s\S]*?^[ \t]*# END web-page[^\n]*\n/m
+const TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
 
-function nginxBinary(): string {
+function nginxBinary (): string {
   // Debian installs it in /usr/sbin, which is not on every PATH.
-  return existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+  return existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx'
 }
 
-function configFile(profile: Profile): string {
-  return join(profile.paths.nginxPrefix, 'conf', 'nginx.conf');
+function configFile (profile: Profile): string {
+  return join(profile.paths.nginxPrefix, 'conf', 'nginx.conf')
 }
 
-function ensureCertificate(profile: Profile): void {
-  const { certs, tlsCert, tlsKey } = profile.paths;
-  if (existsSync(tlsCert) && existsSync(tlsKey)) return;
-  mkdirSync(certs, { recursive: true });
+function ensureCertificate (profile: Profile): void {
+  const { certs, tlsCert, tlsKey } = profile.paths
+  if (existsSync(tlsCert) && existsSync(tlsKey)) return
+  mkdirSync(certs, { recursive: true })
   execFileSync('openssl', [
     'req', '-x509',
     '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
@@ -31,18 +31,18 @@ function ensureCertificate(profile: Profile): void {
     '-subj', '/CN=localhost',
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
     '-keyout', tlsKey, '-out', tlsCert,
-  ], { stdio: 'pipe' });
-  chmodSync(tlsKey, 0o600);
+  ], { stdio: 'pipe' })
+  chmodSync(tlsKey, 0o600)
 }
 
-function hasWebPage(profile: Profile): boolean {
-  return existsSync(join(profile.paths.webDist, 'index.html'));
+function hasWebPage (profile: Profile): boolean {
+  return existsSync(join(profile.paths.webDist, 'index.html'))
 }
 
-function renderConfig(profile: Profile, template: string): string {
+function renderConfig (profile: Profile, template: string): string {
   const servers = profile.apiPorts
     .map((port) => `        server 127.0.0.1:${port} max_fails=2 fail_timeout=5s;`)
-    .join('\n');
+    .join('\n')
   const values: Record<string, string> = {
     ACCESS_LOG: join(profile.paths.logs, 'nginx-access.log'),
     API_SERVERS: servers,
@@ -52,60 +52,60 @@ function renderConfig(profile: Profile, template: string): string {
     TLS_KEY: profile.paths.tlsKey,
     WEB_ROOT: profile.paths.webDist,
     SECURITY_HEADERS: join(REPO_ROOT, 'nginx', 'security-headers.conf'),
-  };
-  const withWebPage = hasWebPage(profile) ? template : template.replace(WEB_PAGE_BLOCK, '');
+  }
+  const withWebPage = hasWebPage(profile) ? template : template.replace(WEB_PAGE_BLOCK, '')
   return withWebPage.replace(/\{\{([A-Z_]+)\}\}/g, (placeholder, key: string) => {
-    const value = values[key];
-    if (value === undefined) throw new Error(`${TEMPLATE}: unknown placeholder ${placeholder}`);
-    return value;
-  });
+    const value = values[key]
+    if (value === undefined) throw new Error(`${TEMPLATE}: unknown placeholder ${placeholder}`)
+    return value
+  })
 }
 
-function prepareNginxPrefix(profile: Profile): void {
-  const prefix = profile.paths.nginxPrefix;
-  mkdirSync(join(prefix, 'conf'), { recursive: true });
-  mkdirSync(join(prefix, 'logs'), { recursive: true });
+function prepareNginxPrefix (profile: Profile): void {
+  const prefix = profile.paths.nginxPrefix
+  mkdirSync(join(prefix, 'conf'), { recursive: true })
+  mkdirSync(join(prefix, 'logs'), { recursive: true })
   for (const dir of TEMP_DIRS) {
-    const path = join(prefix, 'tmp', dir);
-    mkdirSync(path, { recursive: true });
+    const path = join(prefix, 'tmp', dir)
+    mkdirSync(path, { recursive: true })
     // Workers run as nobody when the master is root and must write buffered bodies here.
-    chmodSync(path, 0o1777);
+    chmodSync(path, 0o1777)
   }
-  writeFileSync(configFile(profile), renderConfig(profile, readFileSync(TEMPLATE, 'utf8')));
+  writeFileSync(configFile(profile), renderConfig(profile, readFileSync(TEMPLATE, 'utf8')))
 }
 
-function nginxArgs(profile: Profile, ...extra: string[]): string[] {
-  return ['-p', profile.paths.nginxPrefix, '-c', 'conf/nginx.conf', '-e', 'stderr', ...extra];
+function nginxArgs (profile: Profile, ...extra: string[]): string[] {
+  return ['-p', profile.paths.nginxPrefix, '-c', 'conf/nginx.conf', '-e', 'stderr', ...extra]
 }
 
-function validateConfig(profile: Profile): void {
+function validateConfig (profile: Profile): void {
   try {
-    execFileSync(nginxBinary(), nginxArgs(profile, '-t', '-q'), { stdio: 'pipe', env: baseEnv() });
+    execFileSync(nginxBinary(), nginxArgs(profile, '-t', '-q'), { stdio: 'pipe', env: baseEnv() })
   } catch (error) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(`nginx rejected ${configFile(profile)}:\n${stderr}`);
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? ''
+    throw new Error(`nginx rejected ${configFile(profile)}:\n${stderr}`)
   }
 }
 
-function healthUrl(profile: Profile): string {
-  return `https://localhost:${profile.ports.HTTPS_PORT}/nginx-health`;
+function healthUrl (profile: Profile): string {
+  return `https://localhost:${profile.ports.HTTPS_PORT}/nginx-health`
 }
 
-async function isHealthy(profile: Profile): Promise<boolean> {
-  return answersOk(healthUrl(profile));
+async function isHealthy (profile: Profile): Promise<boolean> {
+  return answersOk(healthUrl(profile))
 }
 
-async function start(profile: Profile): Promise<void> {
-  ensureCertificate(profile);
-  prepareNginxPrefix(profile);
-  validateConfig(profile);
-  const record = startProcess(profile, NAME, nginxBinary(), nginxArgs(profile, '-g', 'daemon off;'));
-  await waitUntil(() => isHealthy(profile), { what: 'nginx', timeoutMs: 15_000, process: record });
+async function start (profile: Profile): Promise<void> {
+  ensureCertificate(profile)
+  prepareNginxPrefix(profile)
+  validateConfig(profile)
+  const record = startProcess(profile, NAME, nginxBinary(), nginxArgs(profile, '-g', 'daemon off;'))
+  await waitUntil(() => isHealthy(profile), { what: 'nginx', timeoutMs: 15_000, process: record })
 }
 
-async function stop(profile: Profile): Promise<void> {
+async function stop (profile: Profile): Promise<void> {
   // SIGQUIT: graceful shutdown, open requests finish first.
-  await stopProcess(profile, NAME, 'SIGQUIT');
+  await stopProcess(profile, NAME, 'SIGQUIT')
 }
 
-export const nginx: Component = { name: NAME, start, stop, isHealthy };
+export const nginx: Component = { name: NAME, start, stop, isHealthy }

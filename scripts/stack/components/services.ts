@@ -1,35 +1,35 @@
 // Latchkey's own Node services: the auth-api replicas and the mailer.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { answersOk, waitUntil } from '../health.ts';
-import { REPO_ROOT, type Profile } from '../profile.ts';
-import { loadSecrets } from '../secrets.ts';
-import { baseEnv, startProcess, stopProcess, type Component } from './component.ts';
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { answersOk, waitUntil } from '../health.ts'
+import { REPO_ROOT, type Profile } from '../profile.ts'
+import { loadSecrets } from '../secrets.ts'
+import { baseEnv, startProcess, stopProcess, type Component } from './component.ts'
 
-const MAIL_FROM = 'Latchkey <no-reply@latchkey.local>';
-const START_TIMEOUT_MS = 60_000;
+const MAIL_FROM = 'Latchkey <no-reply@latchkey.local>'
+const START_TIMEOUT_MS = 60_000
 
-function entryPoint(service: string): string {
-  const file = join(REPO_ROOT, 'services', service, 'dist', 'server.js');
-  if (!existsSync(file)) throw new Error(`${file} is missing: run bash scripts/install.sh (it builds the services)`);
-  return file;
+function entryPoint (service: string): string {
+  const file = join(REPO_ROOT, 'services', service, 'dist', 'server.js')
+  if (!existsSync(file)) throw new Error(`${file} is missing: run bash scripts/install.sh (it builds the services)`)
+  return file
 }
 
-function logLevel(): string {
-  return process.env.LOG_LEVEL || 'info';
+function logLevel (): string {
+  return process.env.LOG_LEVEL || 'info'
 }
 
 /** AUTH_* variables set by the user reach every replica unchanged. */
-function authPassThrough(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('AUTH_')));
+function authPassThrough (): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('AUTH_')))
 }
 
-export function replicaName(index: number): string {
-  return `api-${index + 1}`;
+export function replicaName (index: number): string {
+  return `api-${index + 1}`
 }
 
-function apiEnv(profile: Profile, index: number): NodeJS.ProcessEnv {
-  mkdirSync(profile.paths.jwtKeys, { recursive: true });
+function apiEnv (profile: Profile, index: number): NodeJS.ProcessEnv {
+  mkdirSync(profile.paths.jwtKeys, { recursive: true })
   return {
     ...baseEnv(),
     ...authPassThrough(),
@@ -44,10 +44,10 @@ function apiEnv(profile: Profile, index: number): NodeJS.ProcessEnv {
     INBOX_URL: profile.urls.inbox,
     TRUST_PROXY: '127.0.0.1',
     LOG_LEVEL: logLevel(),
-  };
+  }
 }
 
-function mailerEnv(profile: Profile): NodeJS.ProcessEnv {
+function mailerEnv (profile: Profile): NodeJS.ProcessEnv {
   return {
     ...baseEnv(),
     HOST: '127.0.0.1',
@@ -57,35 +57,35 @@ function mailerEnv(profile: Profile): NodeJS.ProcessEnv {
     SMTP_URL: profile.urls.smtp,
     MAIL_FROM: process.env.MAIL_FROM || MAIL_FROM,
     LOG_LEVEL: logLevel(),
-  };
+  }
 }
 
-function nodeService(name: string, healthUrl: (profile: Profile) => string, launch: (profile: Profile) => ReturnType<typeof startProcess>): Component {
-  const isHealthy = (profile: Profile) => answersOk(healthUrl(profile));
+function nodeService (name: string, healthUrl: (profile: Profile) => string, launch: (profile: Profile) => ReturnType<typeof startProcess>): Component {
+  const isHealthy = (profile: Profile) => answersOk(healthUrl(profile))
   return {
     name,
     isHealthy,
-    async start(profile) {
-      const record = launch(profile);
-      await waitUntil(() => isHealthy(profile), { what: name, timeoutMs: START_TIMEOUT_MS, process: record });
+    async start (profile) {
+      const record = launch(profile)
+      await waitUntil(() => isHealthy(profile), { what: name, timeoutMs: START_TIMEOUT_MS, process: record })
     },
-    async stop(profile) {
-      await stopProcess(profile, name);
+    async stop (profile) {
+      await stopProcess(profile, name)
     },
-  };
+  }
 }
 
-export function apiReplica(index: number): Component {
-  const name = replicaName(index);
+export function apiReplica (index: number): Component {
+  const name = replicaName(index)
   return nodeService(
     name,
     (profile) => `http://127.0.0.1:${profile.apiPorts[index]}/health`,
-    (profile) => startProcess(profile, name, process.execPath, [entryPoint('auth-api')], apiEnv(profile, index)),
-  );
+    (profile) => startProcess(profile, name, process.execPath, [entryPoint('auth-api')], apiEnv(profile, index))
+  )
 }
 
 export const mailer: Component = nodeService(
   'mailer',
   (profile) => `${profile.urls.mailer}/health`,
-  (profile) => startProcess(profile, 'mailer', process.execPath, [entryPoint('mailer')], mailerEnv(profile)),
-);
+  (profile) => startProcess(profile, 'mailer', process.execPath, [entryPoint('mailer')], mailerEnv(profile))
+)

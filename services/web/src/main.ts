@@ -10,10 +10,9 @@ import { byId, showView, type ViewName } from './views.js'
 const { codeLength } = readConfig()
 
 // The forms hand people on to each other; the getter breaks the circle.
-let signIn: SignInForm | undefined
-const profile = setUpProfile(codeLength, () => signIn!)
-const activate: ActivateForm = setUpActivate(codeLength, () => signIn!)
-signIn = setUpSignIn(codeLength, () => activate, profile)
+const profile = setUpProfile(codeLength, () => signIn)
+const activate: ActivateForm = setUpActivate(codeLength, () => signIn)
+const signIn: SignInForm = setUpSignIn(codeLength, () => activate, profile)
 setUpRegister(codeLength, activate)
 
 for (const link of document.querySelectorAll<HTMLButtonElement>('[data-view]')) {

@@ -75,7 +75,6 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
     request.log.info({ event: 'account.password_reset', userId }, 'password reset')
     return { status: 'success' as const, message: 'Your password is changed. Sign in with the new one.' }
   })
-
 }
 
 export default passwordReset

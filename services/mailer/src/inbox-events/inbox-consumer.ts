@@ -160,7 +160,14 @@ function retryProperties (message: ConsumeMessage, attempt: number, delayMs: num
     persistent: true,
     expiration: String(delayMs),
     headers: { ...kept, [attemptHeader]: attempt },
-    contentType, contentEncoding, correlationId, messageId, type, appId, timestamp, priority
+    contentType,
+    contentEncoding,
+    correlationId,
+    messageId,
+    type,
+    appId,
+    timestamp,
+    priority
   }
   return Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined)) as Options.Publish
 }

@@ -50,6 +50,6 @@ export function parseMailEvent (body: Buffer): ParsedMailEvent {
 }
 
 function firstError (errors: Iterable<{ instancePath: string, message: string }>): string {
-  for (const error of errors) return `${error.instancePath || '/'} ${error.message}`
-  return 'invalid'
+  const [first] = errors
+  return first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'
 }
