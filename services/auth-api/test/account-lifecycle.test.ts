@@ -29,7 +29,7 @@ t.test('account lifecycle', async (t) => {
   t.test('deleting the account needs the password, revokes tokens, publishes user.deleted, frees the address', async (t) => {
     const carol = await activeAccount(app, events, 'carol@example.com')
     const session = (await login(app, carol.email)).json()
-    const userId = (await app.users.findByEmail(carol.email))!._id
+    const userId = (await app.users.findByEmail(carol.email))!.id
     const refused = await app.inject({ method: 'DELETE', url: '/me', headers: bearer(session.access_token), payload: { password: 'wrong-password' } })
     t.equal(refused.statusCode, 401)
     const deleted = await app.inject({ method: 'DELETE', url: '/me', headers: bearer(session.access_token), payload: { password: carol.password } })
@@ -140,7 +140,7 @@ t.test('account lifecycle', async (t) => {
 
     const gina = (await app.users.findByEmail(user.email))!
     const session = (await login(app, user.email)).json()
-    const disabled = await app.inject({ method: 'POST', url: `/admin/users/${gina._id}/disable`, headers: bearer(adminToken) })
+    const disabled = await app.inject({ method: 'POST', url: `/admin/users/${gina.id}/disable`, headers: bearer(adminToken) })
     t.equal(disabled.statusCode, 200)
     t.equal(disabled.json().user.status, 'disabled')
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(userToken) })).statusCode, 401, 'access tokens stop working')
@@ -148,7 +148,7 @@ t.test('account lifecycle', async (t) => {
     const login403 = await login(app, user.email)
     t.equal(login403.statusCode, 403)
     t.equal(login403.json().code, 'ACCOUNT_DISABLED')
-    const enabled = await app.inject({ method: 'POST', url: `/admin/users/${gina._id}/enable`, headers: bearer(adminToken) })
+    const enabled = await app.inject({ method: 'POST', url: `/admin/users/${gina.id}/enable`, headers: bearer(adminToken) })
     t.equal(enabled.json().user.status, 'active')
     t.equal((await login(app, user.email)).statusCode, 200)
     t.equal((await app.inject({ method: 'POST', url: '/admin/users/no-such-id/disable', headers: bearer(adminToken) })).statusCode, 404)

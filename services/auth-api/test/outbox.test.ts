@@ -10,6 +10,13 @@ t.test('the relay publishes written events and clears the outbox', async (t) => 
     const user = await app.users.findByEmail('relay@example.com')
     return user?.outboxPending === false && Object.keys(user.outbox).length === 0
   }), true, 'outbox emptied and no longer pending')
+  await t.resolveMatch(waitFor(async () => await app.db.collection('outbox_pending').countDocuments() === 0), true, 'no pending marker is left')
+})
+
+t.test('a marker whose events are already out (or never landed) is cleared by the sweep', async (t) => {
+  const { app } = await build(t)
+  await app.db.collection('outbox_pending').insertOne({ _id: 'ghost@example.com' as never, since: new Date() })
+  await t.resolveMatch(waitFor(async () => await app.db.collection('outbox_pending').countDocuments() === 0), true)
 })
 
 t.test('with the broker unreachable, registration still succeeds and the event waits; another replica publishes it later', async (t) => {

@@ -24,7 +24,14 @@ export interface CodeMailQuota {
 }
 
 export interface UserDocument {
+  /**
+   * The normalised email address, which is also `email`. Accounts are keyed by it because
+   * FerretDB's SQLite backend pushes only `_id` filters down to an index: any other lookup
+   * reads the whole collection, and sign-in looks accounts up by address.
+   */
   _id: string
+  /** The account's stable id (`sub` in tokens, `userId` in events); it never changes. */
+  id: string
   email: string
   passwordHash: string
   status: AccountStatus
@@ -36,7 +43,6 @@ export interface UserDocument {
   resetCode: StoredCode | null
   codeMail: CodeMailQuota
   outbox: Record<string, OutboxEntry>
-  outboxSeq: number
   outboxPending: boolean
   outboxLeaseUntil: Date | null
   outboxLeaseOwner?: string
@@ -83,21 +89,16 @@ export function outboxEntry (event: CloudEvent, correlationId: string, now: Date
   return { type: event.type, body: JSON.stringify(event), correlationId, createdAt: now }
 }
 
-/** The fields that append one event to a user's outbox, for a `$set`. */
-export function appendToOutbox (user: UserDocument, event: CloudEvent, correlationId: string, now: Date): Partial<UserDocument> & Record<string, unknown> {
-  return { [`outbox.${event.id}`]: outboxEntry(event, correlationId, now), outboxPending: true, outboxSeq: user.outboxSeq + 1 }
-}
-
 /** A fresh account document; the caller adds what its way of creating accounts needs. */
-export function newAccount (fields: Pick<UserDocument, '_id' | 'email' | 'passwordHash' | 'status' | 'roles' | 'codeMail'> & Partial<UserDocument>, now: Date): UserDocument {
+export function newAccount (fields: Pick<UserDocument, 'id' | 'email' | 'passwordHash' | 'status' | 'roles' | 'codeMail'> & Partial<UserDocument>, now: Date): UserDocument {
   return {
+    _id: fields.email,
     createdAt: now,
     updatedAt: now,
     activatedAt: null,
     activationCode: null,
     resetCode: null,
     outbox: {},
-    outboxSeq: 0,
     outboxPending: false,
     outboxLeaseUntil: null,
     outboxAttempts: 0,
@@ -115,16 +116,17 @@ export class UsersRepository {
   }
 
   async ensureIndexes (): Promise<void> {
-    await this.collection.createIndex({ email: 1 }, { unique: true, name: 'email_unique' })
-    await this.collection.createIndex({ outboxPending: 1 }, { name: 'outbox_pending' })
+    // Not unique: a deleted account's tombstone briefly shares the id with the account it replaces.
+    await this.collection.createIndex({ id: 1 }, { name: 'id' })
   }
 
   async findByEmail (email: string): Promise<UserDocument | null> {
-    return await this.collection.findOne({ email })
+    return await this.collection.findOne({ _id: email })
   }
 
+  /** By account id: for administration; the hot paths look accounts up by address. */
   async findById (id: string): Promise<UserDocument | null> {
-    return await this.collection.findOne({ _id: id })
+    return await this.collection.findOne({ id })
   }
 
   /**
@@ -135,8 +137,15 @@ export class UsersRepository {
     return await this.locks.withLock(`account:${email}`, async () => await change(await this.findByEmail(email)))
   }
 
-  async insert (user: UserDocument): Promise<void> {
-    await this.collection.insertOne(user)
+  /** Inserts a new account; false when its address is taken (its `_id` exists). */
+  async insert (user: UserDocument): Promise<boolean> {
+    try {
+      await this.collection.insertOne(user)
+      return true
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return false
+      throw err
+    }
   }
 
   async update (user: UserDocument, update: UpdateFilter<UserDocument>, now: Date): Promise<UserDocument> {
@@ -145,7 +154,7 @@ export class UsersRepository {
       { ...update, $set: { ...update.$set, updatedAt: now } },
       { returnDocument: 'after' }
     )
-    if (!updated) throw new Error(`account ${user._id} vanished while locked`)
+    if (!updated) throw new Error(`account ${user.id} vanished while locked`)
     return updated
   }
 }

@@ -51,7 +51,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       await checkCode(fastify, user, 'activationCode', 'activation', request.body.verification_code ?? request.body.code)
       const now = fastify.clock()
       await fastify.users.update(user, { $set: { status: 'active', activatedAt: now, activationCode: null } }, now)
-      request.log.info({ event: 'account.activated', userId: user._id }, 'account activated')
+      request.log.info({ event: 'account.activated', userId: user.id }, 'account activated')
       return now
     })
     return { status: 'success' as const, message: 'Your account is activated. You can sign in now.', activated_at: activatedAt.toISOString() }
@@ -74,7 +74,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
         slot: 'activationCode', purpose: 'activation', eventType: EventTypes.activationCodeRequested, requestId: request.id, now: fastify.clock(), enforceCooldown: true
       })
     })
-    void fastify.outbox.publishFor(user.email)
+    void fastify.outbox.publishWritten(user)
     return {
       status: 'success' as const,
       message: 'We emailed you a new verification code.',

@@ -57,10 +57,10 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: AccountChanged, ...errorResponses({ 401: bearerFailures, 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'], 409: ['CANNOT_DISABLE_SELF'] }) }
     }
   }, async (request) => {
-    if (request.params.id === request.currentUser!._id) throw new ApiError(409, 'CANNOT_DISABLE_SELF', 'An administrator cannot disable their own account.')
+    if (request.params.id === request.currentUser!.id) throw new ApiError(409, 'CANNOT_DISABLE_SELF', 'An administrator cannot disable their own account.')
     const user = await changeAccount(request.params.id, () => ({ status: 'disabled', tokensValidAfter: tokenCutoff() }))
-    await fastify.refreshTokens.revokeAllFor(user._id)
-    request.log.info({ event: 'admin.account_disabled', userId: user._id, by: request.currentUser!._id }, 'account disabled')
+    await fastify.refreshTokens.revokeAllFor(user.id)
+    request.log.info({ event: 'admin.account_disabled', userId: user.id, by: request.currentUser!.id }, 'account disabled')
     return { status: 'success' as const, message: 'Account disabled.', user: profileOf(user) }
   })
 
@@ -74,7 +74,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const user = await changeAccount(request.params.id, (current) => ({ status: current.activatedAt ? 'active' : 'pending' }))
-    request.log.info({ event: 'admin.account_enabled', userId: user._id, by: request.currentUser!._id }, 'account enabled')
+    request.log.info({ event: 'admin.account_enabled', userId: user.id, by: request.currentUser!.id }, 'account enabled')
     return { status: 'success' as const, message: 'Account enabled.', user: profileOf(user) }
   })
 }

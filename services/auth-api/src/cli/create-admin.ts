@@ -48,8 +48,8 @@ async function main (): Promise<string> {
         return `${email} is an administrator${existing.status === 'disabled' ? ' (the account is still disabled)' : ''}.`
       }
       if (!passwordHash) throw new Error('no account has this address: give --password to create it')
-      await users.insert(newAccount({
-        _id: randomUUID(),
+      const inserted = await users.insert(newAccount({
+        id: randomUUID(),
         email,
         passwordHash,
         status: 'active',
@@ -57,6 +57,7 @@ async function main (): Promise<string> {
         activatedAt: now,
         codeMail: { day: '', sentToday: 0, nextAllowedAt: now }
       }, now))
+      if (!inserted) throw new Error('the address was taken meanwhile; run the command again')
       return `Created the administrator ${email}.`
     })
   } finally {

@@ -1,6 +1,6 @@
 import { createEvent, type CodeDeliveryData, type EventType } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
-import { appendToOutbox, EVENT_SOURCE, takeCodeMail, type CodeSlot, type UserDocument } from '../accounts/users.js'
+import { EVENT_SOURCE, takeCodeMail, type CodeSlot, type UserDocument } from '../accounts/users.js'
 import { ApiError } from '../http/errors.js'
 import type { CodePurpose } from './one-time-code.js'
 
@@ -30,9 +30,9 @@ export async function issueCode (app: FastifyInstance, user: UserDocument, issue
     throw new ApiError(429, 'CODE_MAIL_LIMIT', 'Too many codes were sent to this account today. Try again tomorrow.', { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
   }
   const { code, stored } = app.codes.issue(purpose, user.email, now)
-  const event = codeEvent(eventType, { userId: user._id, email: user.email, code, codeExpiresAt: stored.expiresAt.toISOString() })
+  const event = codeEvent(eventType, { userId: user.id, email: user.email, code, codeExpiresAt: stored.expiresAt.toISOString() })
   return await app.users.update(user, {
-    $set: { ...extraFields, [slot]: stored, codeMail: quota.codeMail, ...appendToOutbox(user, event, requestId, now) }
+    $set: { ...extraFields, [slot]: stored, codeMail: quota.codeMail, ...await app.outbox.append(user, event, requestId) }
   }, now)
 }
 

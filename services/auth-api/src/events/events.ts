@@ -33,11 +33,13 @@ async function events (fastify: FastifyInstance, options: EventsOptions): Promis
 
   const relay = new OutboxRelay({
     users: fastify.users,
+    pending: fastify.db.collection('outbox_pending'),
     broker,
     exchange: options.exchange,
     replicaId: options.replicaId,
     log,
-    now: fastify.clock
+    // Leases are about live processes, so they run on the wall clock, like the account locks.
+    now: () => new Date()
   })
   relay.start()
 

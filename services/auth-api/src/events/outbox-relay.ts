@@ -1,10 +1,23 @@
 import type { ConfirmChannel } from 'amqplib'
+import type { Collection } from 'mongodb'
 import type { BrokerLink } from '@latchkey/shared'
 import type { FastifyBaseLogger } from 'fastify'
-import type { OutboxEntry, UserDocument, UsersRepository } from '../accounts/users.js'
+import type { CloudEvent } from '@latchkey/shared'
+import { outboxEntry, type OutboxEntry, type UserDocument, type UsersRepository } from '../accounts/users.js'
+
+/** One per account with unpublished events: what the sweep reads instead of every account. */
+export interface PendingMarker {
+  _id: string
+  since: Date
+}
 
 export interface OutboxRelayOptions {
   users: UsersRepository
+  /**
+   * Written before the events they announce, so no event goes unannounced; a marker left over
+   * (its write failed, or the events are out) is simply removed by the next sweep.
+   */
+  pending: Collection<PendingMarker>
   broker: BrokerLink
   exchange: string
   replicaId: string
@@ -13,7 +26,7 @@ export interface OutboxRelayOptions {
   /** How long a claimed document stays ours; another replica takes over after that. */
   leaseMs?: number
   sweepIntervalMs?: number
-  /** Documents claimed per sweep query. */
+  /** Accounts looked at per sweep. */
   batchSize?: number
 }
 
@@ -21,8 +34,10 @@ export interface OutboxRelayOptions {
  * Publishes the events that requests wrote into account documents (the same-document
  * outbox: FerretDB has no transactions), then removes them. A replica claims a document
  * with a lease before publishing, so two replicas never publish the same events at once;
- * after a crash the lease runs out and the next sweep publishes them. Delivery is at least
- * once: the mailer deduplicates by event id.
+ * after a crash the lease runs out and the next sweep publishes them. The request that writes
+ * an event takes the lease in that same write when it is free, so the common case publishes
+ * straight away without a separate claim. Delivery is at least once: the mailer deduplicates
+ * by event id.
  */
 export class OutboxRelay {
   readonly #leaseMs: number
@@ -49,9 +64,29 @@ export class OutboxRelay {
     await this.#sweeping
   }
 
-  /** Publishes one account's pending events right after the request that wrote them. */
-  async publishFor (email: string): Promise<void> {
-    await this.#publishAccount(email).catch((err: unknown) => {
+  /** `$set` fields that add an event to an account's outbox, taking the lease if it is free. */
+  async append (user: UserDocument, event: CloudEvent, correlationId: string): Promise<Record<string, unknown>> {
+    const now = this.options.now()
+    await this.#markPending(user.email, now)
+    return { [`outbox.${event.id}`]: outboxEntry(event, correlationId, now), outboxPending: true, ...this.#leaseIfFree(user, now) }
+  }
+
+  /** The outbox fields of a new account whose first event is `event`; the lease is ours. */
+  async initial (email: string, event: CloudEvent, correlationId: string): Promise<Pick<UserDocument, 'outbox' | 'outboxPending' | 'outboxLeaseUntil' | 'outboxLeaseOwner'>> {
+    const now = this.options.now()
+    await this.#markPending(email, now)
+    return { outbox: { [event.id]: outboxEntry(event, correlationId, now) }, outboxPending: true, outboxLeaseUntil: null, ...this.#leaseIfFree(null, now) }
+  }
+
+  /**
+   * Publishes what a request just wrote: at once when that write took the lease, otherwise
+   * by claiming it now (the holder of a live lease, or the next sweep, takes care of it).
+   */
+  async publishWritten (user: UserDocument): Promise<void> {
+    const work = this.#ownsLease(user, this.options.now())
+      ? this.#publishLeased(user.email, user.outbox)
+      : this.#publishAccount(user.email)
+    await work.catch((err: unknown) => {
       this.options.log.warn({ err }, 'outbox publish failed; the sweep will retry')
     })
   }
@@ -67,32 +102,54 @@ export class OutboxRelay {
     return await this.#sweeping
   }
 
+  /** One batch per tick, oldest first; accounts leased by another replica wait for a later tick. */
   async #sweepDue (): Promise<void> {
-    while (!this.#stopped && this.options.broker.connected) {
-      const due = await this.options.users.collection
-        .find(this.#dueFilter(this.options.now()))
-        .limit(this.#batchSize)
-        .toArray()
-      if (due.length === 0) return
-      for (const user of due) await this.#publishAccount(user.email)
-      if (due.length < this.#batchSize) return
+    const markers = await this.options.pending.find().sort({ since: 1 }).limit(this.#batchSize).toArray()
+    for (const { _id: email } of markers) {
+      if (this.#stopped || !this.options.broker.connected) return
+      await this.#publishAccount(email)
     }
   }
 
-  #dueFilter (now: Date) {
-    return { outboxPending: true, $or: [{ outboxLeaseUntil: null }, { outboxLeaseUntil: { $lte: now } }] }
+  async #markPending (email: string, now: Date): Promise<void> {
+    try {
+      await this.options.pending.insertOne({ _id: email, since: now })
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err
+    }
   }
 
   #isDue (user: UserDocument, now: Date): boolean {
-    return user.outboxPending && (user.outboxLeaseUntil === null || user.outboxLeaseUntil <= now)
+    return user.outboxPending && this.#leaseIsFree(user, now)
+  }
+
+  #leaseIsFree (user: UserDocument, now: Date): boolean {
+    return user.outboxLeaseUntil === null || user.outboxLeaseUntil <= now
+  }
+
+  #ownsLease (user: UserDocument, now: Date): boolean {
+    return user.outboxLeaseOwner === this.options.replicaId && user.outboxLeaseUntil !== null && user.outboxLeaseUntil > now
+  }
+
+  #lease (now: Date): { outboxLeaseUntil: Date, outboxLeaseOwner: string } {
+    return { outboxLeaseUntil: new Date(now.getTime() + this.#leaseMs), outboxLeaseOwner: this.options.replicaId }
+  }
+
+  /** With the broker away nobody can publish, so a writer leaves the lease for whoever reconnects first. */
+  #leaseIfFree (user: UserDocument | null, now: Date): Partial<UserDocument> {
+    return this.options.broker.connected && (!user || this.#leaseIsFree(user, now)) ? this.#lease(now) : {}
   }
 
   async #publishAccount (email: string): Promise<void> {
     if (!this.options.broker.connected) return
     const claimed = await this.#claim(email)
-    if (!claimed) return
+    if (claimed) await this.#publishLeased(email, claimed.outbox)
+  }
+
+  /** Publishes the outbox of an account whose lease this replica holds, then gives the lease back. */
+  async #publishLeased (email: string, outbox: Record<string, OutboxEntry>): Promise<void> {
     try {
-      const { published, returned } = await this.#publish(claimed.outbox)
+      const { published, returned } = await this.#publish(outbox)
       await this.#release(email, published)
       if (returned.length > 0) await this.#backOff(email, new Error(`${returned.length} event(s) unroutable: no queue bound yet`))
     } catch (err) {
@@ -101,13 +158,15 @@ export class OutboxRelay {
   }
 
   async #claim (email: string): Promise<UserDocument | null> {
-    const { users, replicaId, now } = this.options
+    const { users, now } = this.options
     return await users.withAccount(email, async (user) => {
       const claimedAt = now()
-      if (!user || !this.#isDue(user, claimedAt)) return null
-      return await users.update(user, {
-        $set: { outboxLeaseUntil: new Date(claimedAt.getTime() + this.#leaseMs), outboxLeaseOwner: replicaId }
-      }, claimedAt)
+      if (!user?.outboxPending) {
+        await this.options.pending.deleteOne({ _id: email })
+        return null
+      }
+      if (!this.#isDue(user, claimedAt)) return null
+      return await users.update(user, { $set: this.#lease(claimedAt) }, claimedAt)
     })
   }
 
@@ -157,13 +216,14 @@ export class OutboxRelay {
       if (user.status === 'deleted' && remaining.length === 0) {
         // A deleted account's tombstone lived only to carry user.deleted out.
         await users.collection.deleteOne({ _id: user._id })
-        return
+      } else {
+        const unset = Object.fromEntries(published.map((id) => [`outbox.${id}`, '' as const]))
+        await users.update(user, {
+          ...(published.length > 0 ? { $unset: unset } : {}),
+          $set: { outboxPending: remaining.length > 0, outboxLeaseUntil: null, outboxAttempts: 0 }
+        }, now())
       }
-      const unset = Object.fromEntries(published.map((id) => [`outbox.${id}`, '' as const]))
-      await users.update(user, {
-        ...(published.length > 0 ? { $unset: unset } : {}),
-        $set: { outboxPending: remaining.length > 0, outboxLeaseUntil: null, outboxAttempts: 0 }
-      }, now())
+      if (remaining.length === 0) await this.options.pending.deleteOne({ _id: email })
     })
     if (published.length > 0) this.options.log.info({ events: published.length }, 'outbox events published')
   }
@@ -174,7 +234,7 @@ export class OutboxRelay {
       if (!user || user.outboxLeaseOwner !== replicaId) return
       const attempts = (user.outboxAttempts ?? 0) + 1
       const delayMs = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7))
-      log.warn({ err, userId: user._id, attempts, delayMs }, 'outbox publish failed, will retry')
+      log.warn({ err, userId: user.id, attempts, delayMs }, 'outbox publish failed, will retry')
       await users.update(user, { $set: { outboxLeaseUntil: new Date(now().getTime() + delayMs), outboxAttempts: attempts } }, now())
     }).catch(() => {})
   }

@@ -34,7 +34,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
         throw err
       })
     })
-    if (user) void fastify.outbox.publishFor(user.email)
+    if (user) void fastify.outbox.publishWritten(user)
     return await reply.code(202).send({ status: 'success', message: 'If an account uses this address, we emailed it a reset code.' })
   })
 
@@ -69,7 +69,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
       await fastify.users.update(user, {
         $set: { passwordHash, resetCode: null, tokensValidAfter: tokenCutoff(), signInFailures: { count: 0, lockedUntil: null } }
       }, now)
-      return user._id
+      return user.id
     })
     await fastify.refreshTokens.revokeAllFor(userId)
     request.log.info({ event: 'account.password_reset', userId }, 'password reset')

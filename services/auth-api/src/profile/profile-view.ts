@@ -14,7 +14,7 @@ export const Profile = Type.Object({
 
 export function profileOf (user: UserDocument) {
   return {
-    id: user._id,
+    id: user.id,
     email: user.email,
     status: user.status,
     activated: user.activatedAt !== null,

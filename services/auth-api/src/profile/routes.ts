@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createEvent, EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
-import { appendToOutbox, EVENT_SOURCE, type UserDocument } from '../accounts/users.js'
+import { EVENT_SOURCE, newAccount, type UserDocument } from '../accounts/users.js'
 import { assertNotLocked, recordFailure, recordSuccess } from '../credentials/failure-counter.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
@@ -21,6 +21,32 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       throw new ApiError(401, 'INVALID_PASSWORD', 'The current password is wrong.', { field: 'password' })
     }
     await recordSuccess(fastify, user)
+  }
+
+  /**
+   * Erases the account but for a tombstone that carries `user.deleted` (and any mail still
+   * queued) out through the outbox; the relay removes it once they are published. The
+   * tombstone is written first: a crash in between leaves both, and retrying finishes the job.
+   */
+  async function replaceWithTombstone (current: UserDocument, requestId: string, now: Date): Promise<UserDocument> {
+    const address = `deleted+${current.id}@deleted.invalid`
+    const event = createEvent(EventTypes.userDeleted, EVENT_SOURCE, { userId: current.id, email: current.email }, current.id)
+    const fresh = await fastify.outbox.initial(address, event, requestId)
+    const tombstone = newAccount({
+      id: current.id,
+      email: address,
+      passwordHash: '',
+      status: 'deleted',
+      roles: [],
+      codeMail: current.codeMail,
+      createdAt: current.createdAt,
+      tokensValidAfter: tokenCutoff(),
+      ...fresh,
+      outbox: { ...current.outbox, ...fresh.outbox }
+    }, now)
+    await fastify.users.insert(tombstone)
+    await fastify.users.collection.deleteOne({ _id: current._id })
+    return tombstone
   }
 
   fastify.get('/me', {
@@ -47,8 +73,8 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     await fastify.users.withAccount(user.email, async (current) => {
       if (current) await fastify.users.update(current, { $set: { passwordHash, tokensValidAfter: tokenCutoff() } }, now)
     })
-    await fastify.refreshTokens.revokeAllFor(user._id)
-    request.log.info({ event: 'account.password_changed', userId: user._id }, 'password changed')
+    await fastify.refreshTokens.revokeAllFor(user.id)
+    request.log.info({ event: 'account.password_changed', userId: user.id }, 'password changed')
     return { status: 'success' as const, message: 'Password changed. Sign in again with the new one.' }
   })
 
@@ -66,25 +92,13 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     const user = request.currentUser!
     await confirmPassword(user, request.body.password)
     const now = fastify.clock()
-    await fastify.users.withAccount(user.email, async (current) => {
-      if (!current) return
-      const event = createEvent(EventTypes.userDeleted, EVENT_SOURCE, { userId: current._id, email: current.email }, current._id)
-      // The document stays as a tombstone until the relay has published user.deleted, then goes.
-      await fastify.users.update(current, {
-        $set: {
-          status: 'deleted',
-          email: `deleted+${current._id}@deleted.invalid`,
-          passwordHash: '',
-          activationCode: null,
-          resetCode: null,
-          tokensValidAfter: tokenCutoff(),
-          ...appendToOutbox(current, event, request.id, now)
-        }
-      }, now)
+    const tombstone = await fastify.users.withAccount(user.email, async (current) => {
+      if (!current) return null
+      return await replaceWithTombstone(current, request.id, now)
     })
-    await fastify.refreshTokens.revokeAllFor(user._id)
-    void fastify.outbox.publishFor(`deleted+${user._id}@deleted.invalid`)
-    request.log.info({ event: 'account.deleted', userId: user._id }, 'account deleted')
+    await fastify.refreshTokens.revokeAllFor(user.id)
+    if (tombstone) void fastify.outbox.publishWritten(tombstone)
+    request.log.info({ event: 'account.deleted', userId: user.id }, 'account deleted')
     return { status: 'success' as const, message: 'Your account is deleted.' }
   })
 }

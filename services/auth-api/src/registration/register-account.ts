@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { EventTypes } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
 import { isPlausibleEmail, normalizeEmail } from '../accounts/email-address.js'
-import { newAccount, outboxEntry, takeCodeMail, type QuotaDecision, type UserDocument } from '../accounts/users.js'
+import { newAccount, takeCodeMail, type QuotaDecision, type UserDocument } from '../accounts/users.js'
 import { codeEvent, issueCode } from '../codes/issue-code.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
@@ -26,9 +26,17 @@ export async function registerAccount (app: FastifyInstance, rawEmail: string, p
   // Hashing is the slow part: it happens before taking the account lock.
   const passwordHash = await app.passwords.hash(password)
 
+  // A new address needs no lock: the unique index lets exactly one insert through.
+  const created = await createPendingAccount(app, email, passwordHash, requestId, app.clock())
+  if (created) return { created: true, user: created }
+
   return await app.users.withAccount(email, async (existing) => {
     const now = app.clock()
-    if (!existing) return { created: true, user: await createPendingAccount(app, email, passwordHash, requestId, now) }
+    if (!existing) {
+      const user = await createPendingAccount(app, email, passwordHash, requestId, now)
+      if (user) return { created: true, user }
+      throw new ApiError(503, 'BUSY', 'This account is changing right now. Try again.', {}, { 'retry-after': '1' })
+    }
     if (existing.status !== 'pending') {
       throw new ApiError(409, 'EMAIL_TAKEN', 'An account with this email already exists. Sign in instead.')
     }
@@ -39,23 +47,21 @@ export async function registerAccount (app: FastifyInstance, rawEmail: string, p
   })
 }
 
-async function createPendingAccount (app: FastifyInstance, email: string, passwordHash: string, requestId: string, now: Date): Promise<UserDocument> {
+/** Inserts a new pending account with its first event; null when the address is taken. */
+async function createPendingAccount (app: FastifyInstance, email: string, passwordHash: string, requestId: string, now: Date): Promise<UserDocument | null> {
   const id = randomUUID()
   const { code, stored } = app.codes.issue('activation', email, now)
   const event = codeEvent(EventTypes.userRegistered, { userId: id, email, code, codeExpiresAt: stored.expiresAt.toISOString() })
   const quota = takeCodeMail(undefined, now, app.users.limits, false) as Extract<QuotaDecision, { kind: 'allowed' }>
   const user = newAccount({
-    _id: id,
+    id,
     email,
     passwordHash,
     status: 'pending',
     roles: ['user'],
     activationCode: stored,
     codeMail: quota.codeMail,
-    outbox: { [event.id]: outboxEntry(event, requestId, now) },
-    outboxSeq: 1,
-    outboxPending: true
+    ...await app.outbox.initial(email, event, requestId)
   }, now)
-  await app.users.insert(user)
-  return user
+  return await app.users.insert(user) ? user : null
 }

@@ -23,13 +23,13 @@ const registration: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { created, user } = await registerAccount(fastify, request.body.email, request.body.password, request.id)
-    void fastify.outbox.publishFor(user.email)
+    void fastify.outbox.publishWritten(user)
     return await reply.code(created ? 201 : 200).send({
       status: 'success',
       message: created
         ? 'Registration recorded. We emailed you a verification code.'
         : 'This account is not activated yet: we emailed you a new verification code.',
-      user_id: user._id,
+      user_id: user.id,
       email: user.email,
       ...pendingCodeFields(user.activationCode!, user, fastify.codes.maxAttempts)
     })

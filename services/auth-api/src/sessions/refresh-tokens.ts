@@ -6,6 +6,8 @@ interface RefreshTokenDocument {
   /** SHA-256 of the token: a stolen database holds no usable token. */
   _id: string
   userId: string
+  /** The account's address: accounts are found by it (see UserDocument._id). */
+  email: string
   familyId: string
   /** When the sign-in that began this family happened; revocations by date compare with it. */
   familyStartedAt: Date
@@ -16,7 +18,7 @@ interface RefreshTokenDocument {
 }
 
 export type RotationOutcome =
-  | { kind: 'rotated', userId: string, token: string }
+  | { kind: 'rotated', email: string, token: string }
   | { kind: 'invalid' }
   | { kind: 'reused' }
 
@@ -48,12 +50,12 @@ export class RefreshTokens {
   }
 
   /** Starts a new family for a fresh sign-in. */
-  async issue (userId: string): Promise<string> {
+  async issue (userId: string, email: string): Promise<string> {
     const now = new Date()
-    return await this.#insert(userId, randomUUID(), now, now)
+    return await this.#insert({ userId, email, familyId: randomUUID(), familyStartedAt: now }, now)
   }
 
-  async rotate (token: string, isUserAllowed: (userId: string, familyStartedAt: Date) => Promise<boolean>): Promise<RotationOutcome> {
+  async rotate (token: string, isUserAllowed: (family: Pick<RefreshTokenDocument, 'userId' | 'email' | 'familyStartedAt'>) => Promise<boolean>): Promise<RotationOutcome> {
     const found = await this.#tokens.findOne({ _id: digest(token) })
     if (!found) return { kind: 'invalid' }
     return await this.locks.withLock(`refresh-family:${found.familyId}`, async () => {
@@ -64,12 +66,12 @@ export class RefreshTokens {
         await this.revokeFamily(current.familyId, now)
         return { kind: 'reused' }
       }
-      if (!await isUserAllowed(current.userId, current.familyStartedAt)) {
+      if (!await isUserAllowed(current)) {
         await this.revokeFamily(current.familyId, now)
         return { kind: 'invalid' }
       }
       await this.#tokens.updateOne({ _id: current._id }, { $set: { usedAt: now } })
-      return { kind: 'rotated', userId: current.userId, token: await this.#insert(current.userId, current.familyId, current.familyStartedAt, now) }
+      return { kind: 'rotated', email: current.email, token: await this.#insert(current, now) }
     })
   }
 
@@ -87,13 +89,14 @@ export class RefreshTokens {
     await this.#tokens.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: new Date() } })
   }
 
-  async #insert (userId: string, familyId: string, familyStartedAt: Date, now: Date): Promise<string> {
+  async #insert (family: Pick<RefreshTokenDocument, 'userId' | 'email' | 'familyId' | 'familyStartedAt'>, now: Date): Promise<string> {
     const token = randomBytes(32).toString('base64url')
     await this.#tokens.insertOne({
       _id: digest(token),
-      userId,
-      familyId,
-      familyStartedAt,
+      userId: family.userId,
+      email: family.email,
+      familyId: family.familyId,
+      familyStartedAt: family.familyStartedAt,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.ttlSeconds * 1000),
       usedAt: null,

@@ -72,7 +72,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     await recordSuccess(fastify, user)
     if (user.status === 'pending') throw new ApiError(403, 'ACCOUNT_NOT_ACTIVATED', 'Activate your account with the emailed code first.')
     if (user.status !== 'active') throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled.')
-    request.log.info({ event: 'auth.login.succeeded', userId: user._id }, 'signed in')
+    request.log.info({ event: 'auth.login.succeeded', userId: user.id }, 'signed in')
     return deliver(request, reply, await fastify.issueTokens(user), 'Signed in.')
   })
 
@@ -89,16 +89,16 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const presented = presentedRefreshToken(request)
     if (!presented) throw new ApiError(400, 'REFRESH_TOKEN_MISSING', 'Send refresh_token (or the cookie, with X-Token-Transport: cookie).', { field: 'refresh_token' })
-    const outcome = await fastify.refreshTokens.rotate(presented, async (userId, familyStartedAt) => {
-      const user = await fastify.users.findById(userId)
-      return user?.status === 'active' && (!user.tokensValidAfter || familyStartedAt >= user.tokensValidAfter)
+    const outcome = await fastify.refreshTokens.rotate(presented, async ({ userId, email, familyStartedAt }) => {
+      const user = await fastify.users.findByEmail(email)
+      return user?.id === userId && user.status === 'active' && (!user.tokensValidAfter || familyStartedAt >= user.tokensValidAfter)
     })
     if (outcome.kind === 'reused') {
       request.log.warn({ event: 'auth.refresh.reused' }, 'a used refresh token came back: its family is revoked')
       throw new ApiError(401, 'REFRESH_REUSED', 'This refresh token was already used; every session it belonged to is now signed out.')
     }
     if (outcome.kind === 'invalid') throw new ApiError(401, 'REFRESH_INVALID', 'This refresh token is not valid. Sign in again.')
-    const user = await fastify.users.findById(outcome.userId)
+    const user = await fastify.users.findByEmail(outcome.email)
     if (!user) throw new ApiError(401, 'REFRESH_INVALID', 'This refresh token is not valid. Sign in again.')
     return deliver(request, reply, await fastify.issueTokens(user, outcome.token), 'Tokens refreshed.')
   })

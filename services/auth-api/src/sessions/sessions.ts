@@ -109,9 +109,10 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
       requiredClaims: ['sub', 'iss', 'aud', 'iat', 'exp'],
       clockTolerance: 5_000
     },
-    trusted: async (request: FastifyRequest, claims: { sub?: string, iat?: number }) => {
-      const user = claims.sub ? await fastify.users.findById(claims.sub) : null
-      if (!user || user.status !== 'active') return false
+    trusted: async (request: FastifyRequest, claims: { sub?: string, email?: string, iat?: number }) => {
+      // Looked up by address (the fast key), then matched on the id the token was issued to.
+      const user = claims.email ? await fastify.users.findByEmail(claims.email) : null
+      if (!user || user.id !== claims.sub || user.status !== 'active') return false
       if (user.tokensValidAfter && (claims.iat ?? 0) * 1000 < user.tokensValidAfter.getTime()) return false
       request.currentUser = user
       return true
@@ -125,14 +126,14 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
   fastify.decorate('issueTokens', async (user: UserDocument, rotatedRefreshToken?: string): Promise<IssuedTokens> => {
     const signingKey = keys.current()
     const access = fastify.jwt.sign(
-      { sub: user._id, email: user.email, roles: user.roles, jti: randomUUID() },
+      { sub: user.id, email: user.email, roles: user.roles, jti: randomUUID() },
       { key: signingKey.privateKeyPem, kid: signingKey.kid }
     )
     return {
       access_token: access,
       token_type: 'Bearer',
       expires_in: options.accessTokenTtlSeconds,
-      refresh_token: rotatedRefreshToken ?? await refreshTokens.issue(user._id)
+      refresh_token: rotatedRefreshToken ?? await refreshTokens.issue(user.id, user.email)
     }
   })
 
