@@ -12,6 +12,9 @@ export const EventTypes = {
 } as const
 export type EventType = typeof EventTypes[keyof typeof EventTypes]
 
+/** The events that carry a one-time code: the mailer must receive every one of them. */
+export const codeDeliveryEventTypes: readonly EventType[] = [EventTypes.userRegistered, EventTypes.activationCodeRequested, EventTypes.passwordResetRequested]
+
 /** Events that carry a one-time code for the mailer to deliver. */
 export const CodeDeliveryData = Type.Object({
   userId: Type.String(),

@@ -1,3 +1,4 @@
+export * from './account-rules.js'
 export * from './config.js'
 export * from './logging.js'
 export * from './events.js'

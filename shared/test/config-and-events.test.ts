@@ -4,6 +4,7 @@ import { Value } from 'typebox/value'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { CloudEventEnvelope, createEvent, EventTypes } from '../src/events.js'
 import { loggerOptions } from '../src/logging.js'
+import { isDeliverableAddress, normalizeEmail } from '../src/account-rules.js'
 
 const Schema = Type.Object({
   PORT: Type.Integer({ default: 3000, minimum: 1, maximum: 65535 }),
@@ -38,5 +39,15 @@ t.test('logs redact credentials', async (t) => {
   const redact = options.redact as { paths: string[] }
   for (const path of ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refresh_token', '*.verification_code']) {
     t.ok(redact.paths.includes(path), path)
+  }
+})
+
+t.test('addresses: one spelling per mailbox, and only what SMTP can carry safely', async (t) => {
+  t.equal(normalizeEmail('  Foo@Bar.COM '), 'foo@bar.com')
+  t.equal(normalizeEmail('x@bu\u0308cher.de'), normalizeEmail('X@BÜCHER.de'), 'composed and decomposed Unicode meet')
+  t.equal(normalizeEmail('x@bücher.de'), 'x@xn--bcher-kva.de', 'internationalised domains become punycode')
+  for (const good of ['foo@bar.com', 'a.b+tag@sub.example.org', 'x@xn--bcher-kva.de']) t.ok(isDeliverableAddress(good), good)
+  for (const bad of ['rené@example.com', '"a b"@example.com', 'a@b', 'a@@b.com', 'a@b.com\r\nBcc: x@y.z', 'a<b>@example.com', '@example.com', `${'x'.repeat(65)}@example.com`]) {
+    t.notOk(isDeliverableAddress(normalizeEmail(bad)), JSON.stringify(bad))
   }
 })

@@ -84,12 +84,12 @@ export interface CapturedMessage {
  * Binds a throwaway queue to the test exchange and records everything published to it:
  * the tests read the emailed code from the event, as the mailer would.
  */
-export async function captureEvents (t: Test, exchange: string, amqpUrl = requiredEnv('AMQP_URL')) {
+export async function captureEvents (t: Test, exchange: string, bindings = ['#'], amqpUrl = requiredEnv('AMQP_URL')) {
   const connection = await amqplib.connect(amqpUrl)
   const channel = await connection.createChannel()
   await channel.assertExchange(exchange, 'topic', { durable: true })
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true })
-  await channel.bindQueue(queue, exchange, '#')
+  for (const key of bindings) await channel.bindQueue(queue, exchange, key)
   const messages: CapturedMessage[] = []
   await channel.consume(queue, (message) => {
     if (!message) return

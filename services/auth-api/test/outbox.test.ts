@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, captureEvents, eventsFor, register, uniqueName } from './helper.js'
+import { activeAccount, bearer, build, captureEvents, eventsFor, login, register, uniqueName } from './helper.js'
 
 t.test('the relay publishes written events and clears the outbox', async (t) => {
   const { app, config } = await build(t)
@@ -13,10 +13,15 @@ t.test('the relay publishes written events and clears the outbox', async (t) => 
   await t.resolveMatch(waitFor(async () => await app.db.collection('outbox_pending').countDocuments() === 0), true, 'no pending marker is left')
 })
 
-t.test('a marker whose events are already out (or never landed) is cleared by the sweep', async (t) => {
+t.test('a marker with no account behind it is cleared by the sweep once it is old, not while an insert may be under way', async (t) => {
   const { app } = await build(t)
-  await app.db.collection('outbox_pending').insertOne({ _id: 'ghost@example.com' as never, since: new Date() })
-  await t.resolveMatch(waitFor(async () => await app.db.collection('outbox_pending').countDocuments() === 0), true)
+  const markers = app.db.collection('outbox_pending')
+  const now = Date.now()
+  await markers.insertOne({ _id: 'ghost@example.com' as never, since: new Date(now - 120_000), dueAt: new Date(now) })
+  await markers.insertOne({ _id: 'arriving@example.com' as never, since: new Date(now), dueAt: new Date(now) })
+  await t.resolveMatch(waitFor(async () => await markers.countDocuments({ _id: 'ghost@example.com' as never }) === 0), true, 'the old one goes')
+  await app.outbox.sweep()
+  t.equal(await markers.countDocuments({ _id: 'arriving@example.com' as never }), 1, 'the fresh one stays')
 })
 
 t.test('with the broker unreachable, registration still succeeds and the event waits; another replica publishes it later', async (t) => {
@@ -64,3 +69,14 @@ async function waitFor (check: () => Promise<boolean>, timeoutMs = 10_000): Prom
   }
   return false
 }
+
+t.test('an event no queue is bound to (user.deleted, like the mailer binds nothing for it) still leaves the outbox', async (t) => {
+  const { app, config } = await build(t)
+  const events = await captureEvents(t, config.EVENTS_EXCHANGE, ['user.registered', 'user.activation_code_requested'])
+  const account = await activeAccount(app, events, 'unbound@example.com')
+  const token = (await login(app, account.email)).json().access_token
+  const id = (await app.users.findByEmail(account.email))!.id
+  t.equal((await app.inject({ method: 'DELETE', url: '/me', headers: bearer(token), payload: { password: account.password } })).statusCode, 200)
+  await t.resolveMatch(waitFor(async () => (await app.users.findById(id)) === null && await app.db.collection('outbox_pending').countDocuments() === 0), true,
+    'the tombstone and its marker are gone: nothing is stuck retrying')
+})

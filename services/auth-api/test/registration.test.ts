@@ -72,13 +72,19 @@ t.test('registration', async (t) => {
   })
 
   t.test('emails are trimmed, lower-cased and NFC-normalised: one account per address', async (t) => {
-    const composed = 'ren\u00e9@example.com'
-    const decomposed = ' RENE\u0301@Example.COM '
-    t.equal((await register(app, composed, 'testpassword')).statusCode, 201)
-    const second = await register(app, decomposed, 'testpassword')
+    const composed = 'ren\u00e9@b\u00fccher.example'
+    const decomposed = ' RENE\u0301@BU\u0308CHER.example '
+    const first = await register(app, 'rene@b\u00fccher.example', 'testpassword')
+    t.equal(first.statusCode, 201)
+    t.equal(first.json().email, 'rene@xn--bcher-kva.example', 'an internationalised domain is stored as SMTP carries it')
+    const second = await register(app, ' RENE@BU\u0308CHER.example ', 'testpassword')
     t.equal(second.statusCode, 200, 'the same mailbox, so the same pending account')
-    t.equal(second.json().email, composed)
-    t.equal(await app.users.collection.countDocuments({ email: composed }), 1)
+    t.equal(await app.users.collection.countDocuments({ email: 'rene@xn--bcher-kva.example' }), 1)
+    for (const undeliverable of [composed, decomposed]) {
+      const refused = await register(app, undeliverable, 'testpassword')
+      t.equal(refused.statusCode, 400, 'a non-ASCII local part cannot be mailed safely, so it is refused up front')
+      t.equal(refused.json().code, 'EMAIL_INVALID')
+    }
   })
 
   t.test('password rules: 8 to 256 characters, common passwords refused, never trimmed', async (t) => {
@@ -105,6 +111,8 @@ t.test('registration', async (t) => {
     const bad: Array<[object | string, string | undefined, number, string]> = [
       [{ email: 'not-an-email', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
       [{ email: 'a@b', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
+      [{ email: '"quoted local"@example.com', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
+      [{ email: 'a@example.com\r\nBcc: b@example.com', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
       [{ password: 'testpassword' }, undefined, 400, 'VALIDATION_FAILED'],
       [{ email: 'x@example.com' }, undefined, 400, 'VALIDATION_FAILED'],
       [{ email: { $gt: '' }, password: 'testpassword' }, undefined, 400, 'VALIDATION_FAILED'],

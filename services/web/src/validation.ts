@@ -2,8 +2,10 @@
 // a round trip. The server stays the authority: it checks everything again.
 // Pure functions, no DOM: test/validation.test.ts runs them under Node.
 
-export const PASSWORD_MIN_LENGTH = 8
-export const PASSWORD_MAX_LENGTH = 256
+import { codePointLength, isDeliverableAddress, normalizeEmail, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../shared/src/account-rules.js'
+
+// The same rules as the API's, from the one file both use.
+export { codePointLength, normalizeEmail, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH }
 
 export type Field = 'email' | 'password' | 'confirm' | 'code'
 
@@ -12,23 +14,10 @@ export interface FieldError {
   message: string
 }
 
-/** The API's spelling of an address: trimmed, Unicode composed (NFC), lower-cased. */
-export function normalizeEmail (raw: string): string {
-  return raw.trim().normalize('NFC').toLowerCase()
-}
-
-// The same pattern as auth-api's isPlausibleEmail: one @, a dotted domain, no spaces or control characters.
-const plausibleAddress = /^[^\s@\p{Cc}]{1,64}@(?=.{1,253}$)[^\s@\p{Cc}.]+(\.[^\s@\p{Cc}.]+)+$/u
-
-/** Length in Unicode code points, as the API counts it (an emoji is one, not two). */
-export function codePointLength (text: string): number {
-  return [...text].length
-}
-
 export function checkEmail (raw: string): string | undefined {
   const email = normalizeEmail(raw)
   if (email === '') return 'Enter your email address.'
-  if (email.length > 254 || !plausibleAddress.test(email)) return 'Enter a valid email address, like name@example.com.'
+  if (!isDeliverableAddress(email)) return 'Enter a valid email address, like name@example.com.'
   return undefined
 }
 

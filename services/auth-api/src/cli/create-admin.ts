@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { MongoClient } from 'mongodb'
 import { Type } from 'typebox'
 import { loadConfig } from '@latchkey/shared'
-import { isPlausibleEmail, normalizeEmail } from '../accounts/email-address.js'
+import { isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
 import { newAccount, UsersRepository, type Role } from '../accounts/users.js'
 import { assertAcceptablePassword, createPasswordHasher } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
@@ -25,7 +25,7 @@ async function main (): Promise<string> {
   if (values.help || !values.email) return usage
   const config = loadConfig(CliConfig)
   const email = normalizeEmail(values.email)
-  if (!isPlausibleEmail(email)) throw new Error(`${values.email} does not look like an email address`)
+  if (!isDeliverableAddress(email)) throw new Error(`${values.email} does not look like an email address`)
   const password = values.password ?? config.ADMIN_PASSWORD
 
   const client = new MongoClient(config.MONGO_URL, { serverSelectionTimeoutMS: 5000 })

@@ -2,7 +2,7 @@ import fastifyBasicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { UserDocument } from '../accounts/users.js'
-import { normalizeEmail } from '../accounts/email-address.js'
+import { normalizeEmail } from '@latchkey/shared'
 import { ApiError } from '../http/errors.js'
 import { assertNotLocked, recordFailure, recordSuccess } from './failure-counter.js'
 

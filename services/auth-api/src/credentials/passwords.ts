@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import argon2 from 'argon2'
+import { codePointLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@latchkey/shared'
 import { ApiError } from '../http/errors.js'
 
 const commonPasswords = createRequire(import.meta.url)('fxa-common-password-list') as { test (password: string): boolean }
-
-export const PASSWORD_MIN_LENGTH = 8
-export const PASSWORD_MAX_LENGTH = 256
 
 // OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, t=2, p=1.
 const hashingOptions = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
@@ -16,7 +14,7 @@ const hashingOptions = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2,
  * rules, and a blocklist of common passwords. The password is never trimmed or altered.
  */
 export function assertAcceptablePassword (password: string, field = 'password'): void {
-  const length = [...password].length
+  const length = codePointLength(password)
   if (length < PASSWORD_MIN_LENGTH) {
     throw new ApiError(400, 'PASSWORD_TOO_SHORT', `Use at least ${PASSWORD_MIN_LENGTH} characters.`, { field })
   }

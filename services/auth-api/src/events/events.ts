@@ -24,9 +24,6 @@ async function events (fastify: FastifyInstance, options: EventsOptions): Promis
     log,
     setup: async (channel) => {
       await channel.assertExchange(options.exchange, 'topic', { durable: true })
-      channel.on('return', (message: { fields: { routingKey: string }, properties: { messageId?: string } }) => {
-        log.warn({ routingKey: message.fields.routingKey, eventId: message.properties.messageId }, 'event was unroutable: no queue is bound for it')
-      })
     }
   })
   await broker.start()

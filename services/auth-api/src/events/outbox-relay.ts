@@ -2,14 +2,21 @@ import type { ConfirmChannel } from 'amqplib'
 import type { Collection } from 'mongodb'
 import type { BrokerLink } from '@latchkey/shared'
 import type { FastifyBaseLogger } from 'fastify'
-import type { CloudEvent } from '@latchkey/shared'
+import { codeDeliveryEventTypes, type CloudEvent } from '@latchkey/shared'
 import { outboxEntry, type OutboxEntry, type UserDocument, type UsersRepository } from '../accounts/users.js'
 
 /** One per account with unpublished events: what the sweep reads instead of every account. */
 export interface PendingMarker {
   _id: string
   since: Date
+  /** When the sweep should look again: moved forward by back-off, so failing accounts wait their turn. */
+  dueAt: Date
 }
+
+/** A marker with no account behind it may belong to an insert still under way; only older ones are stale. */
+const STALE_MARKER_MS = 60_000
+
+const mustReachAQueue = new Set<string>(codeDeliveryEventTypes)
 
 export interface OutboxRelayOptions {
   users: UsersRepository
@@ -104,16 +111,16 @@ export class OutboxRelay {
 
   /** One batch per tick, oldest first; accounts leased by another replica wait for a later tick. */
   async #sweepDue (): Promise<void> {
-    const markers = await this.options.pending.find().sort({ since: 1 }).limit(this.#batchSize).toArray()
-    for (const { _id: email } of markers) {
+    const markers = await this.options.pending.find({ dueAt: { $lte: this.options.now() } }).sort({ dueAt: 1 }).limit(this.#batchSize).toArray()
+    for (const marker of markers) {
       if (this.#stopped || !this.options.broker.connected) return
-      await this.#publishAccount(email)
+      await this.#publishAccount(marker._id, marker)
     }
   }
 
   async #markPending (email: string, now: Date): Promise<void> {
     try {
-      await this.options.pending.insertOne({ _id: email, since: now })
+      await this.options.pending.insertOne({ _id: email, since: now, dueAt: now })
     } catch (err) {
       if ((err as { code?: number }).code !== 11000) throw err
     }
@@ -140,9 +147,9 @@ export class OutboxRelay {
     return this.options.broker.connected && (!user || this.#leaseIsFree(user, now)) ? this.#lease(now) : {}
   }
 
-  async #publishAccount (email: string): Promise<void> {
+  async #publishAccount (email: string, marker?: PendingMarker): Promise<void> {
     if (!this.options.broker.connected) return
-    const claimed = await this.#claim(email)
+    const claimed = await this.#claim(email, marker)
     if (claimed) await this.#publishLeased(email, claimed.outbox)
   }
 
@@ -157,22 +164,22 @@ export class OutboxRelay {
     }
   }
 
-  async #claim (email: string): Promise<UserDocument | null> {
+  async #claim (email: string, marker?: PendingMarker): Promise<UserDocument | null> {
     const { users, now } = this.options
     return await users.withAccount(email, async (user) => {
       const claimedAt = now()
-      if (!user?.outboxPending) {
-        await this.options.pending.deleteOne({ _id: email })
-        return null
-      }
+      const stale = user ? !user.outboxPending : marker !== undefined && claimedAt.getTime() - marker.since.getTime() > STALE_MARKER_MS
+      if (stale) await this.options.pending.deleteOne({ _id: email })
+      if (!user?.outboxPending) return null
       if (!this.#isDue(user, claimedAt)) return null
       return await users.update(user, { $set: this.#lease(claimedAt) }, claimedAt)
     })
   }
 
   /**
-   * Publishes with confirms. A `mandatory` message that no queue takes comes back as a
-   * basic.return before its confirm; such events stay in the outbox until a queue exists.
+   * Publishes with confirms. A code event must reach the mailer's queue, so it goes out
+   * `mandatory`: if no queue takes it, it comes back as a basic.return before its confirm and
+   * stays in the outbox until a queue exists. Other events are notices for whoever listens.
    */
   async #publish (outbox: Record<string, OutboxEntry>): Promise<{ published: string[], returned: string[] }> {
     const channel = this.options.broker.channel
@@ -189,7 +196,9 @@ export class OutboxRelay {
     } finally {
       channel.off('return', collectReturned)
     }
-    return { published: ids.filter((id) => !returned.includes(id)), returned }
+    // The channel is shared: returns of other accounts' events may arrive meanwhile.
+    const ours = returned.filter((id) => ids.includes(id))
+    return { published: ids.filter((id) => !ours.includes(id)), returned: ours }
   }
 
   #send (channel: ConfirmChannel, outbox: Record<string, OutboxEntry>, ids: string[]): void {
@@ -203,7 +212,7 @@ export class OutboxRelay {
         contentType: 'application/cloudevents+json',
         timestamp: Math.floor(entry.createdAt.getTime() / 1000),
         appId: 'latchkey-auth-api',
-        mandatory: true
+        mandatory: mustReachAQueue.has(entry.type)
       })
     }
   }
@@ -220,7 +229,8 @@ export class OutboxRelay {
         const unset = Object.fromEntries(published.map((id) => [`outbox.${id}`, '' as const]))
         await users.update(user, {
           ...(published.length > 0 ? { $unset: unset } : {}),
-          $set: { outboxPending: remaining.length > 0, outboxLeaseUntil: null, outboxAttempts: 0 }
+          // Attempts count on while events remain, so back-off keeps growing for them.
+          $set: { outboxPending: remaining.length > 0, outboxLeaseUntil: null, ...(remaining.length === 0 ? { outboxAttempts: 0 } : {}) }
         }, now())
       }
       if (remaining.length === 0) await this.options.pending.deleteOne({ _id: email })
@@ -235,7 +245,9 @@ export class OutboxRelay {
       const attempts = (user.outboxAttempts ?? 0) + 1
       const delayMs = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7))
       log.warn({ err, userId: user.id, attempts, delayMs }, 'outbox publish failed, will retry')
-      await users.update(user, { $set: { outboxLeaseUntil: new Date(now().getTime() + delayMs), outboxAttempts: attempts } }, now())
+      const retryAt = new Date(now().getTime() + delayMs)
+      await users.update(user, { $set: { outboxLeaseUntil: retryAt, outboxAttempts: attempts } }, now())
+      await this.options.pending.updateOne({ _id: email }, { $set: { dueAt: retryAt } })
     }).catch(() => {})
   }
 }

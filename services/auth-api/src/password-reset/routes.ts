@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
-import { isPlausibleEmail, normalizeEmail } from '../accounts/email-address.js'
+import { isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
 import { checkCode } from '../codes/code-check.js'
 import { assertNotLocked, countFailure } from '../credentials/failure-counter.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
@@ -23,7 +23,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const email = normalizeEmail(request.body.email)
-    if (!isPlausibleEmail(email)) throw new ApiError(400, 'EMAIL_INVALID', 'This does not look like an email address.', { field: 'email' })
+    if (!isDeliverableAddress(email)) throw new ApiError(400, 'EMAIL_INVALID', 'This does not look like an email address.', { field: 'email' })
     const user = await fastify.users.withAccount(email, async (current) => {
       if (current?.status !== 'active') return null
       return await issueCode(fastify, current, {

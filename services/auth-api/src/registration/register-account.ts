@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { EventTypes } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
-import { isPlausibleEmail, normalizeEmail } from '../accounts/email-address.js'
+import { isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
 import { newAccount, takeCodeMail, type QuotaDecision, type UserDocument } from '../accounts/users.js'
 import { codeEvent, issueCode } from '../codes/issue-code.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
@@ -19,7 +19,7 @@ export interface Registration {
  */
 export async function registerAccount (app: FastifyInstance, rawEmail: string, password: string, requestId: string): Promise<Registration> {
   const email = normalizeEmail(rawEmail)
-  if (!isPlausibleEmail(email)) {
+  if (!isDeliverableAddress(email)) {
     throw new ApiError(400, 'EMAIL_INVALID', 'This does not look like an email address.', { field: 'email' })
   }
   assertAcceptablePassword(password)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { normalizeEmail } from '../accounts/email-address.js'
+import { normalizeEmail } from '@latchkey/shared'
 import { invalidCredentials } from '../credentials/basic-auth.js'
 import { assertNotLocked, recordFailure, recordSuccess } from '../credentials/failure-counter.js'
 import { ApiError } from '../http/errors.js'

@@ -1,7 +1,6 @@
 import { Compile } from 'typebox/compile'
-import { CloudEventEnvelope, CodeDeliveryData, EventTypes } from '@latchkey/shared'
+import { CloudEventEnvelope, CodeDeliveryData, EventTypes, isDeliverableAddress } from '@latchkey/shared'
 import type { CodePurpose } from '../mail/code-mail.js'
-import { isPlainAddress } from '../mail/recipient.js'
 
 /** The event types that ask for a mail, and which mail. `user.deleted` is deliberately absent. */
 export const mailPurposeByType: Readonly<Record<string, CodePurpose>> = {
@@ -44,7 +43,8 @@ export function parseMailEvent (body: Buffer): ParsedMailEvent {
   const purpose = mailPurposeByType[json.type]
   if (purpose === undefined) return { valid: false, reason: `event type ${json.type} is not mailed`, eventId }
   if (!codeDelivery.Check(json.data)) return { valid: false, reason: `bad data: ${firstError(codeDelivery.Errors(json.data))}`, eventId }
-  if (!isPlainAddress(json.data.email)) return { valid: false, reason: 'recipient address is not a plain address', eventId }
+  // The mailer is the last line before SMTP: it checks again what the API already refused.
+  if (!isDeliverableAddress(json.data.email)) return { valid: false, reason: 'recipient address is not a plain address', eventId }
 
   return { valid: true, event: { id: eventId, type: json.type, purpose, data: json.data } }
 }
