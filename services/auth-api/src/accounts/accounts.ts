@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { OneTimeCodes } from '../codes/one-time-code.js'
-import type { LockoutPolicy } from '../credentials/failure-counter.js'
+import { SignInFailures, type LockoutPolicy } from '../credentials/failure-counter.js'
 import { createPasswordHasher, type PasswordHasher } from '../credentials/passwords.js'
 import { UsersRepository } from './users.js'
 
@@ -10,7 +10,7 @@ declare module 'fastify' {
     users: UsersRepository
     passwords: PasswordHasher
     codes: OneTimeCodes
-    lockout: LockoutPolicy
+    signInFailures: SignInFailures
   }
 }
 
@@ -32,7 +32,7 @@ async function accounts (fastify: FastifyInstance, options: AccountsOptions): Pr
   await users.ensureIndexes()
   fastify.decorate('users', users)
   fastify.decorate('passwords', await createPasswordHasher())
-  fastify.decorate('lockout', options.lockout)
+  fastify.decorate('signInFailures', new SignInFailures(fastify.db, users.locks, options.lockout))
   fastify.decorate('codes', new OneTimeCodes(options.codeSecret, options.codeLength, options.codeTtlSeconds, options.codeMaxAttempts))
 }
 

@@ -47,7 +47,6 @@ export interface UserDocument {
   outboxLeaseUntil: Date | null
   outboxLeaseOwner?: string
   outboxAttempts: number
-  signInFailures?: { count: number, lockedUntil: Date | null }
   /** Access tokens issued before this instant are refused (password change, disabling). */
   tokensValidAfter?: Date
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
 import type { UserDocument } from '../accounts/users.js'
-import { checkCode } from '../codes/code-check.js'
+import { checkCode, presentedCode } from '../codes/code-check.js'
 import { ApiError } from '../http/errors.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
 import { PendingCode, basicAuthFailures, basicAuthSecurity, errorResponses, lockedOut } from '../http/schemas.js'
@@ -48,7 +48,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
     const activatedAt = await fastify.users.withAccount(request.account!.email, async (user) => {
       if (!user) throw invalidCredentials()
       assertPending(user)
-      await checkCode(fastify, user, 'activationCode', 'activation', request.body.verification_code ?? request.body.code)
+      await checkCode(fastify, user, 'activationCode', 'activation', presentedCode(request.body))
       const now = fastify.clock()
       await fastify.users.update(user, { $set: { status: 'active', activatedAt: now, activationCode: null } }, now)
       request.log.info({ event: 'account.activated', userId: user.id }, 'account activated')

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { CodeSlot, UserDocument } from '../accounts/users.js'
-import { ApiError } from '../http/errors.js'
+import { ApiError, tooManyUntil } from '../http/errors.js'
 import type { CodePurpose } from './one-time-code.js'
 
 /**
@@ -11,12 +11,7 @@ import type { CodePurpose } from './one-time-code.js'
  */
 export async function checkCode (app: FastifyInstance, user: UserDocument, slot: CodeSlot, purpose: CodePurpose, candidate: string | undefined): Promise<void> {
   const { codes } = app
-  if (candidate === undefined || candidate === '') {
-    throw new ApiError(400, 'CODE_MISSING', 'Send the code from the email as verification_code.', { field: 'verification_code' })
-  }
-  if (!codes.isWellFormed(candidate)) {
-    throw new ApiError(400, 'CODE_MALFORMED', `The code is ${codes.length} digits.`, { field: 'verification_code' })
-  }
+  assertWellFormedCode(app, candidate)
   const now = app.clock()
   const code = user[slot]
   if (!code || codes.isExpired(code, now)) {
@@ -33,8 +28,21 @@ export async function checkCode (app: FastifyInstance, user: UserDocument, slot:
   throw new ApiError(403, 'CODE_INVALID', `Wrong code. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`, { attempts_left: attemptsLeft })
 }
 
+/** The code a request sent: `verification_code`, or its alias `code`. */
+export function presentedCode (body: { verification_code?: string, code?: string }): string | undefined {
+  return body.verification_code || body.code
+}
+
+/** Format errors say nothing about any account, so they may come before everything else. */
+export function assertWellFormedCode (app: FastifyInstance, candidate: string | undefined): asserts candidate is string {
+  if (candidate === undefined || candidate === '') {
+    throw new ApiError(400, 'CODE_MISSING', 'Send the code from the email as verification_code.', { field: 'verification_code' })
+  }
+  if (!app.codes.isWellFormed(candidate)) {
+    throw new ApiError(400, 'CODE_MALFORMED', `The code is ${app.codes.length} digits.`, { field: 'verification_code' })
+  }
+}
+
 function exhausted (user: UserDocument, now: Date): ApiError {
-  const seconds = Math.max(0, Math.ceil((user.codeMail.nextAllowedAt.getTime() - now.getTime()) / 1000))
-  return new ApiError(429, 'CODE_EXHAUSTED', 'Too many wrong tries: this code no longer works. Request a new one.',
-    { attempts_left: 0, retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+  return tooManyUntil(user.codeMail.nextAllowedAt, now, 'CODE_EXHAUSTED', () => 'Too many wrong tries: this code no longer works. Request a new one.', { attempts_left: 0 })
 }

@@ -1,7 +1,7 @@
 import { createEvent, type CodeDeliveryData, type EventType } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
 import { EVENT_SOURCE, takeCodeMail, type CodeSlot, type UserDocument } from '../accounts/users.js'
-import { ApiError } from '../http/errors.js'
+import { tooManyUntil } from '../http/errors.js'
 import type { CodePurpose } from './one-time-code.js'
 
 export interface CodeIssue {
@@ -22,12 +22,10 @@ export async function issueCode (app: FastifyInstance, user: UserDocument, issue
   const { slot, purpose, eventType, requestId, now, enforceCooldown } = issue
   const quota = takeCodeMail(user.codeMail, now, app.users.limits, enforceCooldown)
   if (quota.kind === 'cooldown') {
-    const seconds = secondsUntil(quota.retryAt, now)
-    throw new ApiError(429, 'RESEND_TOO_SOON', `Wait ${seconds} s before asking for another code.`, { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+    throw tooManyUntil(quota.retryAt, now, 'RESEND_TOO_SOON', (seconds) => `Wait ${seconds} s before asking for another code.`)
   }
   if (quota.kind === 'daily-cap') {
-    const seconds = secondsUntil(quota.retryAt, now)
-    throw new ApiError(429, 'CODE_MAIL_LIMIT', 'Too many codes were sent to this account today. Try again tomorrow.', { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+    throw tooManyUntil(quota.retryAt, now, 'CODE_MAIL_LIMIT', () => 'Too many codes were sent to this account today. Try again tomorrow.')
   }
   const { code, stored } = app.codes.issue(purpose, user.email, now)
   const event = codeEvent(eventType, { userId: user.id, email: user.email, code, codeExpiresAt: stored.expiresAt.toISOString() })
@@ -38,8 +36,4 @@ export async function issueCode (app: FastifyInstance, user: UserDocument, issue
 
 export function codeEvent (type: EventType, data: CodeDeliveryData) {
   return createEvent(type, EVENT_SOURCE, data, data.userId)
-}
-
-export function secondsUntil (moment: Date, now: Date): number {
-  return Math.max(1, Math.ceil((moment.getTime() - now.getTime()) / 1000))
 }

@@ -4,7 +4,6 @@ import fp from 'fastify-plugin'
 import type { UserDocument } from '../accounts/users.js'
 import { normalizeEmail } from '@latchkey/shared'
 import { ApiError } from '../http/errors.js'
-import { assertNotLocked, recordFailure, recordSuccess } from './failure-counter.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,14 +29,14 @@ async function basicAuth (fastify: FastifyInstance): Promise<void> {
     validate: async (username: string, password: string, request: FastifyRequest) => {
       const email = normalizeEmail(username)
       const user = await fastify.users.findByEmail(email)
-      if (user) assertNotLocked(user, fastify.clock())
+      const hadFailures = await fastify.signInFailures.assertNotLocked(email, fastify.clock())
       const valid = await fastify.passwords.verify(user?.passwordHash, password)
       if (!user || !valid) {
-        if (user) await recordFailure(fastify, email)
+        await fastify.signInFailures.recordFailure(email, fastify.clock())
         request.log.info({ event: 'auth.basic.failed' }, 'basic authentication failed')
         throw invalidCredentials()
       }
-      await recordSuccess(fastify, user)
+      if (hadFailures) await fastify.signInFailures.clear(email)
       request.account = user
     }
   })

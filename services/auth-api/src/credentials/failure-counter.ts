@@ -1,31 +1,19 @@
-import type { FastifyInstance } from 'fastify'
-import type { UserDocument } from '../accounts/users.js'
-import { ApiError } from '../http/errors.js'
+import type { Collection, Db } from 'mongodb'
+import type { AccountLocks } from '../accounts/account-lock.js'
+import { tooManyUntil } from '../http/errors.js'
 
 export interface LockoutPolicy {
-  /** Consecutive failures allowed before the account is refused for a while. */
+  /** Consecutive failures allowed before the address is refused for a while. */
   threshold: number
   baseSeconds: number
   maxSeconds: number
 }
 
-/** Consecutive failed proofs of the password or of an emailed code, shared by every way in. */
-export interface SignInFailures {
+/** Consecutive failed proofs of a password or an emailed code for one address. */
+interface FailureRecord {
+  _id: string
   count: number
   lockedUntil: Date | null
-}
-
-/**
- * One counter per account for login, Basic-auth activation and password reset. Past the
- * threshold each failure doubles the wait, capped at `maxSeconds`: a guesser is slowed to a
- * crawl, while the real owner is never shut out for longer than the cap. A success resets it.
- */
-export function assertNotLocked (user: UserDocument, now: Date): void {
-  const lockedUntil = user.signInFailures?.lockedUntil
-  if (lockedUntil && lockedUntil > now) {
-    const seconds = Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000))
-    throw new ApiError(429, 'ACCOUNT_LOCKED', `Too many failed attempts. Try again in ${seconds} s.`, { retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
-  }
 }
 
 export function lockoutAfter (count: number, policy: LockoutPolicy): number {
@@ -33,24 +21,40 @@ export function lockoutAfter (count: number, policy: LockoutPolicy): number {
   return Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** (count - policy.threshold))
 }
 
-export async function recordFailure (app: FastifyInstance, email: string): Promise<void> {
-  await app.users.withAccount(email, async (user) => {
-    if (user) await countFailure(app, user)
-  })
-}
+/**
+ * One failure counter per normalised address, shared by login, Basic-auth activation and
+ * password reset. Past the threshold each failure doubles the wait, capped at `maxSeconds`:
+ * a guesser slows to a crawl, while the owner is never shut out for longer than the cap. A
+ * success resets it. Addresses without an account count and lock exactly the same way, so
+ * the lockout says nothing about which accounts exist.
+ */
+export class SignInFailures {
+  readonly #records: Collection<FailureRecord>
 
-/** The same, for a caller that already holds the account (UsersRepository.withAccount). */
-export async function countFailure (app: FastifyInstance, user: UserDocument): Promise<void> {
-  const now = app.clock()
-  const count = (user.signInFailures?.count ?? 0) + 1
-  const seconds = lockoutAfter(count, app.lockout)
-  const signInFailures: SignInFailures = { count, lockedUntil: seconds > 0 ? new Date(now.getTime() + seconds * 1000) : null }
-  await app.users.update(user, { $set: { signInFailures } }, now)
-}
+  constructor (db: Db, private readonly locks: AccountLocks, private readonly policy: LockoutPolicy) {
+    this.#records = db.collection<FailureRecord>('sign_in_failures')
+  }
 
-export async function recordSuccess (app: FastifyInstance, user: UserDocument): Promise<void> {
-  if (!user.signInFailures?.count) return
-  await app.users.withAccount(user.email, async (current) => {
-    if (current) await app.users.update(current, { $set: { signInFailures: { count: 0, lockedUntil: null } } }, app.clock())
-  })
+  /** Refuses (429) while the address is locked; returns whether there are failures to clear on success. */
+  async assertNotLocked (email: string, now: Date): Promise<boolean> {
+    const record = await this.#records.findOne({ _id: email })
+    if (record?.lockedUntil && record.lockedUntil > now) {
+      throw tooManyUntil(record.lockedUntil, now, 'ACCOUNT_LOCKED', (seconds) => `Too many failed attempts. Try again in ${seconds} s.`)
+    }
+    return record !== null
+  }
+
+  async recordFailure (email: string, now: Date): Promise<void> {
+    // Its own lock key: callers may already hold the account's lock.
+    await this.locks.withLock(`failures:${email}`, async () => {
+      const count = ((await this.#records.findOne({ _id: email }))?.count ?? 0) + 1
+      const seconds = lockoutAfter(count, this.policy)
+      const lockedUntil = seconds > 0 ? new Date(now.getTime() + seconds * 1000) : null
+      await this.#records.updateOne({ _id: email }, { $set: { count, lockedUntil } }, { upsert: true })
+    })
+  }
+
+  async clear (email: string): Promise<void> {
+    await this.#records.deleteOne({ _id: email })
+  }
 }

@@ -17,6 +17,12 @@ export class ApiError extends Error {
   }
 }
 
+/** A 429 that says when to come back, in `Retry-After` and in the body (whole seconds, at least 1). */
+export function tooManyUntil (retryAt: Date, now: Date, code: string, message: (seconds: number) => string, details: Record<string, unknown> = {}): ApiError {
+  const seconds = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000))
+  return new ApiError(429, code, message(seconds), { ...details, retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+}
+
 /** Fastify's own errors, translated to the codes our API documents. */
 const frameworkCodes: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json or application/x-www-form-urlencoded.'],

@@ -2,13 +2,22 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
 import { isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
-import { checkCode } from '../codes/code-check.js'
-import { assertNotLocked, countFailure } from '../credentials/failure-counter.js'
+import { assertWellFormedCode, checkCode, presentedCode } from '../codes/code-check.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
 import { Email, Password, errorResponses, lockedOut } from '../http/schemas.js'
 import { tokenCutoff } from '../sessions/sessions.js'
 import { issueCode } from '../codes/issue-code.js'
+
+/**
+ * A wrong, expired or used-up reset code, and an address with no active account, all get the
+ * same answer: anything finer would tell a stranger which addresses have accounts.
+ */
+const rejections = new Set(['CODE_INVALID', 'CODE_EXPIRED', 'CODE_EXHAUSTED', 'CODE_REJECTED'])
+
+function codeRejected (): ApiError {
+  return new ApiError(403, 'CODE_REJECTED', 'This code is wrong or no longer valid. Check it, or ask for a new one.')
+}
 
 const Accepted = Type.Object({ status: Type.Literal('success'), message: Type.String() })
 
@@ -42,35 +51,36 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Password reset'],
       summary: 'Set a new password with the emailed code',
-      description: 'Same code rules as activation: lifetime, 5 attempts, single use. Wrong codes also count toward the account lockout. Signs out every session.',
+      description: 'Same code rules as activation: lifetime, attempts, single use; but a wrong, expired or used-up code, or an address without an active account, all answer 403 CODE_REJECTED, so nothing tells which addresses have accounts. Wrong codes count toward the lockout. Signs out every session.',
       body: Type.Object({
         email: Email,
         code: Type.Optional(Type.String({ maxLength: 32 })),
         verification_code: Type.Optional(Type.String({ maxLength: 32, description: 'Alias of code.' })),
         new_password: Password
       }, { additionalProperties: false }),
-      response: { 200: Accepted, ...errorResponses({ 400: ['CODE_MISSING', 'CODE_MALFORMED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 403: ['CODE_INVALID'], 410: ['CODE_EXPIRED'], 429: ['CODE_EXHAUSTED', ...lockedOut] }) }
+      response: { 200: Accepted, ...errorResponses({ 400: ['CODE_MISSING', 'CODE_MALFORMED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 403: ['CODE_REJECTED'], 429: lockedOut }) }
     }
   }, async (request) => {
     const email = normalizeEmail(request.body.email)
+    const candidate = presentedCode(request.body)
+    assertWellFormedCode(fastify, candidate)
     assertAcceptablePassword(request.body.new_password, 'new_password')
+    await fastify.signInFailures.assertNotLocked(email, fastify.clock())
     const passwordHash = await fastify.passwords.hash(request.body.new_password)
     const userId = await fastify.users.withAccount(email, async (user) => {
-      // Unknown and inactive addresses look like an account with no live code.
-      if (user?.status !== 'active') throw new ApiError(410, 'CODE_EXPIRED', 'This code has expired. Request a new one.')
-      assertNotLocked(user, fastify.clock())
       try {
-        await checkCode(fastify, user, 'resetCode', 'password-reset', request.body.code ?? request.body.verification_code)
+        if (user?.status !== 'active') throw codeRejected()
+        await checkCode(fastify, user, 'resetCode', 'password-reset', candidate)
       } catch (err) {
-        if (err instanceof ApiError && (err.code === 'CODE_INVALID' || err.code === 'CODE_EXHAUSTED')) await countFailure(fastify, user)
-        throw err
+        if (!(err instanceof ApiError && rejections.has(err.code))) throw err
+        await fastify.signInFailures.recordFailure(email, fastify.clock())
+        throw codeRejected()
       }
       const now = fastify.clock()
-      await fastify.users.update(user, {
-        $set: { passwordHash, resetCode: null, tokensValidAfter: tokenCutoff(), signInFailures: { count: 0, lockedUntil: null } }
-      }, now)
+      await fastify.users.update(user, { $set: { passwordHash, resetCode: null, tokensValidAfter: tokenCutoff() } }, now)
       return user.id
     })
+    await fastify.signInFailures.clear(email)
     await fastify.refreshTokens.revokeAllFor(userId)
     request.log.info({ event: 'account.password_reset', userId }, 'password reset')
     return { status: 'success' as const, message: 'Your password is changed. Sign in with the new one.' }

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createEvent, EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
 import { EVENT_SOURCE, newAccount, type UserDocument } from '../accounts/users.js'
-import { assertNotLocked, recordFailure, recordSuccess } from '../credentials/failure-counter.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
 import { Password, bearerFailures, errorResponses, lockedOut } from '../http/schemas.js'
@@ -15,12 +14,12 @@ const Done = Type.Object({ status: Type.Literal('success'), message: Type.String
 const profile: FastifyPluginAsyncTypebox = async (fastify) => {
   /** Proves the password again for a sensitive change; failures count toward the lockout. */
   async function confirmPassword (user: UserDocument, password: string): Promise<void> {
-    assertNotLocked(user, fastify.clock())
+    const hadFailures = await fastify.signInFailures.assertNotLocked(user.email, fastify.clock())
     if (!await fastify.passwords.verify(user.passwordHash, password)) {
-      await recordFailure(fastify, user.email)
+      await fastify.signInFailures.recordFailure(user.email, fastify.clock())
       throw new ApiError(401, 'INVALID_PASSWORD', 'The current password is wrong.', { field: 'password' })
     }
-    await recordSuccess(fastify, user)
+    if (hadFailures) await fastify.signInFailures.clear(user.email)
   }
 
   /**

@@ -3,7 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { normalizeEmail } from '@latchkey/shared'
 import { invalidCredentials } from '../credentials/basic-auth.js'
-import { assertNotLocked, recordFailure, recordSuccess } from '../credentials/failure-counter.js'
 import { ApiError } from '../http/errors.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
 import { Credentials, errorResponses, lockedOut } from '../http/schemas.js'
@@ -62,14 +61,14 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const email = normalizeEmail(request.body.email)
     const user = await fastify.users.findByEmail(email)
-    if (user) assertNotLocked(user, fastify.clock())
+    const hadFailures = await fastify.signInFailures.assertNotLocked(email, fastify.clock())
     const valid = await fastify.passwords.verify(user?.passwordHash, request.body.password)
     if (!user || !valid) {
-      if (user) await recordFailure(fastify, email)
+      await fastify.signInFailures.recordFailure(email, fastify.clock())
       request.log.info({ event: 'auth.login.failed' }, 'sign-in failed')
       throw invalidCredentials()
     }
-    await recordSuccess(fastify, user)
+    if (hadFailures) await fastify.signInFailures.clear(email)
     if (user.status === 'pending') throw new ApiError(403, 'ACCOUNT_NOT_ACTIVATED', 'Activate your account with the emailed code first.')
     if (user.status !== 'active') throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled.')
     request.log.info({ event: 'auth.login.succeeded', userId: user.id }, 'signed in')
