@@ -19,9 +19,14 @@ function logLevel (): string {
   return process.env.LOG_LEVEL || 'info'
 }
 
-/** AUTH_* variables set by the user reach every replica unchanged. */
+/**
+ * AUTH_<NAME> set by the user reaches every replica as <NAME> (AUTH_CODE_LENGTH=6 → CODE_LENGTH=6):
+ * the prefix keeps the replicas' settings apart from the stack's own variables.
+ */
 function authPassThrough (): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('AUTH_')))
+  return Object.fromEntries(Object.entries(process.env)
+    .filter(([key]) => key.startsWith('AUTH_'))
+    .map(([key, value]) => [key.slice('AUTH_'.length), value]))
 }
 
 export function replicaName (index: number): string {

@@ -1,3 +1,4 @@
+import { DEFAULT_EVENTS_EXCHANGE } from '@latchkey/shared'
 import { Type, type Static } from 'typebox'
 
 export const AuthApiConfigSchema = Type.Object({
@@ -8,7 +9,7 @@ export const AuthApiConfigSchema = Type.Object({
   LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
   MONGO_URL: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
   AMQP_URL: Type.String({ pattern: '^amqps?://' }),
-  EVENTS_EXCHANGE: Type.String({ default: 'latchkey.events', minLength: 1 }),
+  EVENTS_EXCHANGE: Type.String({ default: DEFAULT_EVENTS_EXCHANGE, minLength: 1 }),
   /** Key for the HMAC that stores one-time codes; shared by every replica. */
   CODE_SECRET: Type.String({ minLength: 32 }),
   CODE_LENGTH: Type.Integer({ default: 4, minimum: 4, maximum: 10 }),
@@ -29,8 +30,7 @@ export const AuthApiConfigSchema = Type.Object({
   LOCKOUT_BASE_SECONDS: Type.Integer({ default: 30, minimum: 1 }),
   LOCKOUT_MAX_SECONDS: Type.Integer({ default: 900, minimum: 1 }),
   /** The origin clients use; it is the access tokens' issuer (iss). */
-  PUBLIC_URL: Type.String({ default: 'https://localhost:8443', pattern: '^https?://' }),
-  INBOX_URL: Type.String({ default: '' })
+  PUBLIC_URL: Type.String({ default: 'https://localhost:8443', pattern: '^https?://' })
 })
 
 export type AuthApiConfig = Static<typeof AuthApiConfigSchema>

@@ -30,6 +30,7 @@ export const sentences: Record<string, Sentence> = {
   EMAIL_TAKEN: 'An account with this email address already exists. Sign in instead.',
   CODE_MAIL_LIMIT: (f) => `We have sent this address too many codes today. You can ask again ${inTime(f.retryAfterSeconds)}.`,
   BUSY: 'The service is busy right now. Please try again in a moment.',
+  DATABASE_UNAVAILABLE: 'The service is busy right now. Please try again in a moment.',
   // Activation
   AUTH_REQUIRED: 'Enter your email address and password.',
   INVALID_CREDENTIALS: 'The email address or password is not right.',
@@ -50,6 +51,7 @@ export const sentences: Record<string, Sentence> = {
   REFRESH_REUSED: SESSION_ENDED,
   REFRESH_TOKEN_MISSING: SESSION_ENDED,
   TOKEN_MISSING: SESSION_ENDED,
+  TOKEN_REVOKED: SESSION_ENDED,
   TOKEN_INVALID: SESSION_ENDED,
   TOKEN_EXPIRED: SESSION_ENDED,
   // Transport and framework

@@ -23,8 +23,6 @@ export async function restore (): Promise<boolean> {
   return await refreshing
 }
 
-const SESSION_ENDED = new Set(['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED'])
-
 /** The signed-in user; an expired access token is refreshed once, then the call is repeated. */
 export async function currentUser (): Promise<User> {
   if (accessToken === undefined && !(await restore())) {
@@ -36,10 +34,6 @@ export async function currentUser (): Promise<User> {
     if (!(error instanceof ApiFailure && error.code === 'TOKEN_EXPIRED') || !(await restore())) throw error
     return (await api.me(accessToken!)).user
   }
-}
-
-export function isSessionEnded (error: unknown): boolean {
-  return error instanceof ApiFailure && (SESSION_ENDED.has(error.code) || error.code.startsWith('REFRESH_'))
 }
 
 export async function signOut (): Promise<void> {

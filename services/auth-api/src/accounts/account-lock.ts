@@ -22,7 +22,9 @@ export class AccountLocks {
   readonly #locks: Collection<LockDocument>
 
   // Wall-clock time on purpose: tests move the application clock, not lock expiry.
-  constructor (db: Db, private readonly holdMs = 5_000, private readonly waitMs = 5_000) {
+  // A hold well above the worst critical section (a few operations, each allowed 3 s to find the
+  // server), so a slow holder is not taken for a dead one; only a crashed holder's lock runs out.
+  constructor (db: Db, private readonly holdMs = 30_000, private readonly waitMs = 5_000) {
     this.#locks = db.collection<LockDocument>('account_locks')
   }
 

@@ -39,7 +39,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Activation'],
       summary: 'Activate the account with the emailed code',
-      description: 'HTTP Basic authentication with email:password, and the code as verification_code (or code), JSON or form. The password is checked first. A code lives CODE_TTL_SECONDS (60 s), works once, and allows CODE_MAX_ATTEMPTS (5) tries.',
+      description: 'HTTP Basic authentication with email:password, and the code as verification_code (or code), JSON or form. The password is checked first. A code lives CODE_TTL_SECONDS (default 60 s), works once, and allows CODE_MAX_ATTEMPTS (default 5) tries.',
       security: basicAuthSecurity,
       body: VerifyBody,
       response: { 200: Activated, ...errorResponses({ 400: ['CODE_MISSING', 'CODE_MALFORMED'], 401: basicAuthFailures, 403: ['CODE_INVALID', 'ACCOUNT_DISABLED'], 409: ['ALREADY_ACTIVATED'], 410: ['CODE_EXPIRED'], 429: ['CODE_EXHAUSTED', ...lockedOut] }) }
@@ -62,7 +62,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Activation'],
       summary: 'Email a new activation code',
-      description: 'HTTP Basic authentication with email:password. The new code replaces the old one. At most one every RESEND_INTERVAL_SECONDS (30 s; 429 RESEND_TOO_SOON with Retry-After) and CODE_MAILS_PER_DAY (10) per account.',
+      description: 'HTTP Basic authentication with email:password. The new code replaces the old one. At most one every RESEND_INTERVAL_SECONDS (default 30 s; 429 RESEND_TOO_SOON with Retry-After) and CODE_MAILS_PER_DAY (default 10) per account.',
       security: basicAuthSecurity,
       response: { 200: CodeSent, ...errorResponses({ 401: basicAuthFailures, 403: ['ACCOUNT_DISABLED'], 409: ['ALREADY_ACTIVATED'], 429: ['RESEND_TOO_SOON', 'CODE_MAIL_LIMIT', ...lockedOut], 503: ['BUSY'] }) }
     }

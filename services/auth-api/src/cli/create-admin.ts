@@ -7,6 +7,7 @@ import { isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
 import { newAccount, UsersRepository, type Role } from '../accounts/users.js'
 import { assertAcceptablePassword, createPasswordHasher } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
+import { tokenCutoff } from '../sessions/sessions.js'
 
 const usage = `Creates an administrator, or makes an existing account one (like Django's createsuperuser).
 
@@ -42,7 +43,8 @@ async function main (): Promise<string> {
           $set: {
             roles,
             ...(existing.status === 'pending' ? { status: 'active', activatedAt: now, activationCode: null } : {}),
-            ...(passwordHash ? { passwordHash } : {})
+            // A new password ends every session signed in with the old one.
+            ...(passwordHash ? { passwordHash, tokensValidAfter: tokenCutoff() } : {})
           }
         }, now)
         return `${email} is an administrator${existing.status === 'disabled' ? ' (the account is still disabled)' : ''}.`

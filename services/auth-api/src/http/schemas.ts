@@ -12,12 +12,12 @@ function errorResponse (codes: string[]) {
   }, { additionalProperties: true })
 }
 
-/** Errors any route can answer: malformed or oversized bodies, and a database outage. */
+/** Errors any route can answer: malformed or oversized bodies, a database outage, an account busy with another request. */
 const everyRoute: Record<number, string[]> = {
   400: ['VALIDATION_FAILED', 'BAD_REQUEST'],
   413: ['BODY_TOO_LARGE'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
-  503: ['DATABASE_UNAVAILABLE']
+  503: ['DATABASE_UNAVAILABLE', 'BUSY']
 }
 
 /** Documents a route's error answers: the codes it gives per status, plus the ones every route may give. */

@@ -26,7 +26,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Password reset'],
       summary: 'Email a reset code',
-      description: 'Always 202, whether or not the address has an account, so it reveals nothing. Active accounts get a code by email, within the same limits as activation codes.',
+      description: '202 for every well-formed address, whether or not it has an account, so it reveals nothing. Active accounts get a code by email, within the same limits as activation codes.',
       body: Type.Object({ email: Email }, { additionalProperties: false }),
       response: { 202: Accepted, ...errorResponses({ 400: ['EMAIL_INVALID'] }) }
     }

@@ -18,7 +18,7 @@ interface RefreshTokenDocument {
 }
 
 export type RotationOutcome =
-  | { kind: 'rotated', email: string, token: string }
+  | { kind: 'rotated', token: string }
   | { kind: 'invalid' }
   | { kind: 'reused' }
 
@@ -71,7 +71,7 @@ export class RefreshTokens {
         return { kind: 'invalid' }
       }
       await this.#tokens.updateOne({ _id: current._id }, { $set: { usedAt: now } })
-      return { kind: 'rotated', email: current.email, token: await this.#insert(current, now) }
+      return { kind: 'rotated', token: await this.#insert(current, now) }
     })
   }
 

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { normalizeEmail } from '@latchkey/shared'
 import { invalidCredentials } from '../credentials/basic-auth.js'
+import type { UserDocument } from '../accounts/users.js'
 import { ApiError } from '../http/errors.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
 import { Credentials, errorResponses, lockedOut } from '../http/schemas.js'
@@ -53,7 +54,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Sessions'],
       summary: 'Sign in: an access token (JWT) and a refresh token',
-      description: 'JSON or form. 401 for a wrong email or password (an unknown email costs the same time), 403 ACCOUNT_NOT_ACTIVATED (only after a correct password), 403 ACCOUNT_DISABLED, 429 ACCOUNT_LOCKED after 10 consecutive failures.',
+      description: 'JSON or form. 401 for a wrong email or password (an unknown email costs the same time), 403 ACCOUNT_NOT_ACTIVATED (only after a correct password), 403 ACCOUNT_DISABLED, 429 ACCOUNT_LOCKED after LOCKOUT_THRESHOLD (default 10) consecutive failures for the address.',
       headers: TransportHeaders,
       body: Credentials,
       response: { 200: Tokens, ...errorResponses({ 401: ['INVALID_CREDENTIALS'], 403: ['ACCOUNT_NOT_ACTIVATED', 'ACCOUNT_DISABLED'], 429: lockedOut }) }
@@ -88,8 +89,9 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const presented = presentedRefreshToken(request)
     if (!presented) throw new ApiError(400, 'REFRESH_TOKEN_MISSING', 'Send refresh_token (or the cookie, with X-Token-Transport: cookie).', { field: 'refresh_token' })
+    let user: UserDocument | null = null
     const outcome = await fastify.refreshTokens.rotate(presented, async ({ userId, email, familyStartedAt }) => {
-      const user = await fastify.users.findByEmail(email)
+      user = await fastify.users.findByEmail(email)
       return user?.id === userId && user.status === 'active' && (!user.tokensValidAfter || familyStartedAt >= user.tokensValidAfter)
     })
     if (outcome.kind === 'reused') {
@@ -97,9 +99,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       throw new ApiError(401, 'REFRESH_REUSED', 'This refresh token was already used; every session it belonged to is now signed out.')
     }
     if (outcome.kind === 'invalid') throw new ApiError(401, 'REFRESH_INVALID', 'This refresh token is not valid. Sign in again.')
-    const user = await fastify.users.findByEmail(outcome.email)
-    if (!user) throw new ApiError(401, 'REFRESH_INVALID', 'This refresh token is not valid. Sign in again.')
-    return deliver(request, reply, await fastify.issueTokens(user, outcome.token), 'Tokens refreshed.')
+    return deliver(request, reply, await fastify.issueTokens(user!, outcome.token), 'Tokens refreshed.')
   })
 
   fastify.post('/logout', {

@@ -79,7 +79,7 @@ export function tokenCutoff (): Date {
 async function sessions (fastify: FastifyInstance, options: SessionsOptions): Promise<void> {
   const keys = options.privateKeyPem
     ? SigningKeys.fromPem(options.privateKeyPem, options.accessTokenTtlSeconds)
-    : await SigningKeys.fromDirectory(options.keysDir, options.accessTokenTtlSeconds, fastify.clock())
+    : await SigningKeys.fromDirectory(options.keysDir, options.accessTokenTtlSeconds, new Date(), KEY_RELOAD_MS)
   const reloadTimer = setInterval(() => { void keys.reload().catch((err: unknown) => fastify.log.warn({ err }, 'reloading signing keys failed')) }, KEY_RELOAD_MS)
   reloadTimer.unref()
   fastify.addHook('onClose', async () => { clearInterval(reloadTimer) })

@@ -50,10 +50,14 @@ export class SigningKeys {
   #keys: SigningKey[] = []
   #loadedDirVersion = -1
 
-  private constructor (private readonly dir: string | null, private readonly tokenTtlSeconds: number) {}
+  /**
+   * `publishGraceMs` covers replicas that still sign with the old key until they load the new
+   * one: a retired key stays published a token lifetime plus that long.
+   */
+  private constructor (private readonly dir: string | null, private readonly tokenTtlSeconds: number, private readonly publishGraceMs = 0) {}
 
-  static async fromDirectory (dir: string, tokenTtlSeconds: number, now: Date): Promise<SigningKeys> {
-    const keys = new SigningKeys(dir, tokenTtlSeconds)
+  static async fromDirectory (dir: string, tokenTtlSeconds: number, now: Date, publishGraceMs = 0): Promise<SigningKeys> {
+    const keys = new SigningKeys(dir, tokenTtlSeconds, publishGraceMs)
     await mkdir(dir, { recursive: true, mode: 0o700 })
     await keys.#createIfMissing('initial.json', now)
     await keys.reload()
@@ -103,7 +107,7 @@ export class SigningKeys {
   published (now: Date): SigningKey[] {
     return this.#keys.filter((key, index) => {
       const successor = this.#keys[index + 1]
-      return !successor || now.getTime() - successor.createdAt.getTime() < this.tokenTtlSeconds * 1000
+      return !successor || now.getTime() - successor.createdAt.getTime() < this.tokenTtlSeconds * 1000 + this.publishGraceMs
     })
   }
 
