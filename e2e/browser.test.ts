@@ -69,6 +69,15 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await page.locator(`#view-${view}`).waitFor({ state: 'visible', timeout: 15_000 })
   }
 
+  /** Fills the registration form with the keyboard and waits for the activation view. */
+  const registerThroughForm = async (page: Page, email: string): Promise<void> => {
+    await page.locator('#register-email').fill(email)
+    await page.locator('#register-password').fill(PASSWORD)
+    await page.locator('#register-confirm').fill(PASSWORD)
+    await page.locator('#register-confirm').press('Enter')
+    await waitForView(page, 'activate')
+  }
+
   t.test('security headers on the page and the API', async (t) => {
     // One comparison per answer, so a missing include reads as one clear failure, not dozens.
     for (const path of ['/', '/app/main.js', '/health', '/no-such-route']) {
@@ -91,11 +100,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await screenshot(page, '01-register')
 
     // Register, using the keyboard only.
-    await page.locator('#register-email').fill(email)
-    await page.locator('#register-password').fill(PASSWORD)
-    await page.locator('#register-confirm').fill(PASSWORD)
-    await page.locator('#register-confirm').press('Enter')
-    await waitForView(page, 'activate')
+    await registerThroughForm(page, email)
     t.equal(await page.locator('#activate-email').inputValue(), email, 'the email is carried over')
     t.equal(await focusedId(page), 'activate-code', 'focus waits in the code field')
     t.match(await text(page, '#activate-status'), /emailed you a verification code/)
@@ -251,11 +256,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     const email = uniqueEmail('web-resend')
     await page.goto(`${baseUrl}/`)
     await waitForView(page, 'register')
-    await page.locator('#register-email').fill(email)
-    await page.locator('#register-password').fill(PASSWORD)
-    await page.locator('#register-confirm').fill(PASSWORD)
-    await page.locator('#register-confirm').press('Enter')
-    await waitForView(page, 'activate')
+    await registerThroughForm(page, email)
     const first = await readCodeFromInbox(inboxApi, email)
 
     // Signing in before activating says what to do; the activation form keeps its countdowns.

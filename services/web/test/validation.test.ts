@@ -15,7 +15,8 @@ t.test('email: required, plausible, normalised like the API', async (t) => {
   t.match(checkEmail('a b@bar.com'), /valid email/)
   t.match(checkEmail('a@@bar.com'), /valid email/)
   t.equal(checkEmail('  Foo@Bar.COM '), undefined)
-  t.equal(checkEmail('zoë@exämple.de'), undefined)
+  t.equal(checkEmail('zoe@exämple.de'), undefined, 'an internationalised domain is fine (sent as punycode)')
+  t.match(checkEmail('zoë@example.de'), /valid email/, 'a non-ASCII local part cannot be mailed safely')
   t.equal(normalizeEmail('  Foo@Bar.COM '), 'foo@bar.com')
 })
 
