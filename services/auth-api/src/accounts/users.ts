@@ -47,8 +47,11 @@ export interface UserDocument {
   outboxLeaseUntil: Date | null
   outboxLeaseOwner?: string
   outboxAttempts: number
-  /** Access tokens issued before this instant are refused (password change, disabling). */
-  tokensValidAfter?: Date
+  /**
+   * Goes up whenever every session must end (password change or reset, disabling). Tokens
+   * carry the value they were issued under and stop working once it moves on.
+   */
+  sessionVersion?: number
 }
 
 export interface CodeMailLimits {

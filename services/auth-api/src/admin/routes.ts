@@ -4,7 +4,7 @@ import type { UserDocument } from '../accounts/users.js'
 import { ApiError } from '../http/errors.js'
 import { bearerFailures, errorResponses } from '../http/schemas.js'
 import { Profile, profileOf } from '../profile/profile-view.js'
-import { tokenCutoff } from '../sessions/sessions.js'
+import { nextSession } from '../sessions/sessions.js'
 
 const bearer = [{ bearerAuth: [] }]
 const UserIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
@@ -58,7 +58,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     if (request.params.id === request.currentUser!.id) throw new ApiError(409, 'CANNOT_DISABLE_SELF', 'An administrator cannot disable their own account.')
-    const user = await changeAccount(request.params.id, () => ({ status: 'disabled', tokensValidAfter: tokenCutoff() }))
+    const user = await changeAccount(request.params.id, (current) => ({ status: 'disabled', ...nextSession(current) }))
     await fastify.refreshTokens.revokeAllFor(user.id)
     request.log.info({ event: 'admin.account_disabled', userId: user.id, by: request.currentUser!.id }, 'account disabled')
     return { status: 'success' as const, message: 'Account disabled.', user: profileOf(user) }

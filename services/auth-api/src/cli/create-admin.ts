@@ -7,7 +7,7 @@ import { isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
 import { newAccount, UsersRepository, type Role } from '../accounts/users.js'
 import { assertAcceptablePassword, createPasswordHasher } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
-import { tokenCutoff } from '../sessions/sessions.js'
+import { nextSession } from '../sessions/sessions.js'
 
 const usage = `Creates an administrator, or makes an existing account one (like Django's createsuperuser).
 
@@ -44,7 +44,7 @@ async function main (): Promise<string> {
             roles,
             ...(existing.status === 'pending' ? { status: 'active', activatedAt: now, activationCode: null } : {}),
             // A new password ends every session signed in with the old one.
-            ...(passwordHash ? { passwordHash, tokensValidAfter: tokenCutoff() } : {})
+            ...(passwordHash ? { passwordHash, ...nextSession(existing) } : {})
           }
         }, now)
         return `${email} is an administrator${existing.status === 'disabled' ? ' (the account is still disabled)' : ''}.`

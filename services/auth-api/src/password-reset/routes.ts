@@ -6,7 +6,7 @@ import { assertWellFormedCode, checkCode, presentedCode } from '../codes/code-ch
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
 import { Email, Password, errorResponses, lockedOut } from '../http/schemas.js'
-import { tokenCutoff } from '../sessions/sessions.js'
+import { nextSession } from '../sessions/sessions.js'
 import { issueCode } from '../codes/issue-code.js'
 
 /**
@@ -77,7 +77,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
         throw codeRejected()
       }
       const now = fastify.clock()
-      await fastify.users.update(user, { $set: { passwordHash, resetCode: null, tokensValidAfter: tokenCutoff() } }, now)
+      await fastify.users.update(user, { $set: { passwordHash, resetCode: null, ...nextSession(user) } }, now)
       return user.id
     })
     await fastify.signInFailures.clear(email)

@@ -5,7 +5,7 @@ import { EVENT_SOURCE, newAccount, type UserDocument } from '../accounts/users.j
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
 import { Password, bearerFailures, errorResponses, lockedOut } from '../http/schemas.js'
-import { tokenCutoff } from '../sessions/sessions.js'
+import { nextSession } from '../sessions/sessions.js'
 import { Profile, profileOf } from './profile-view.js'
 
 const bearer = [{ bearerAuth: [] }]
@@ -39,7 +39,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       roles: [],
       codeMail: current.codeMail,
       createdAt: current.createdAt,
-      tokensValidAfter: tokenCutoff(),
+      ...nextSession(current),
       ...fresh,
       outbox: { ...current.outbox, ...fresh.outbox }
     }, now)
@@ -70,7 +70,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     const passwordHash = await fastify.passwords.hash(request.body.new_password)
     const now = fastify.clock()
     await fastify.users.withAccount(user.email, async (current) => {
-      if (current) await fastify.users.update(current, { $set: { passwordHash, tokensValidAfter: tokenCutoff() } }, now)
+      if (current) await fastify.users.update(current, { $set: { passwordHash, ...nextSession(current) } }, now)
     })
     await fastify.refreshTokens.revokeAllFor(user.id)
     request.log.info({ event: 'account.password_changed', userId: user.id }, 'password changed')

@@ -9,8 +9,9 @@ interface RefreshTokenDocument {
   /** The account's address: accounts are found by it (see UserDocument._id). */
   email: string
   familyId: string
-  /** When the sign-in that began this family happened; revocations by date compare with it. */
   familyStartedAt: Date
+  /** The account's session version at sign-in; the family dies when it moves on. */
+  sessionVersion: number
   createdAt: Date
   expiresAt: Date
   usedAt: Date | null
@@ -30,8 +31,7 @@ function digest (token: string): string {
  * Opaque, single-use refresh tokens grouped in families (one per sign-in). Using one rotates
  * it; presenting an already used one means it was copied, so the whole family is revoked
  * (theft detection). Rotation runs under the family's lock: two replicas receiving the same
- * token at once cannot both rotate it. Their times are wall-clock, like the JWTs' `iat`, since
- * revocations by date compare the two.
+ * token at once cannot both rotate it.
  */
 export class RefreshTokens {
   readonly #tokens: Collection<RefreshTokenDocument>
@@ -50,12 +50,12 @@ export class RefreshTokens {
   }
 
   /** Starts a new family for a fresh sign-in. */
-  async issue (userId: string, email: string): Promise<string> {
+  async issue (userId: string, email: string, sessionVersion: number): Promise<string> {
     const now = new Date()
-    return await this.#insert({ userId, email, familyId: randomUUID(), familyStartedAt: now }, now)
+    return await this.#insert({ userId, email, sessionVersion, familyId: randomUUID(), familyStartedAt: now }, now)
   }
 
-  async rotate (token: string, isUserAllowed: (family: Pick<RefreshTokenDocument, 'userId' | 'email' | 'familyStartedAt'>) => Promise<boolean>): Promise<RotationOutcome> {
+  async rotate (token: string, isUserAllowed: (family: Pick<RefreshTokenDocument, 'userId' | 'email' | 'sessionVersion'>) => Promise<boolean>): Promise<RotationOutcome> {
     const found = await this.#tokens.findOne({ _id: digest(token) })
     if (!found) return { kind: 'invalid' }
     return await this.locks.withLock(`refresh-family:${found.familyId}`, async () => {
@@ -89,7 +89,7 @@ export class RefreshTokens {
     await this.#tokens.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: new Date() } })
   }
 
-  async #insert (family: Pick<RefreshTokenDocument, 'userId' | 'email' | 'familyId' | 'familyStartedAt'>, now: Date): Promise<string> {
+  async #insert (family: Pick<RefreshTokenDocument, 'userId' | 'email' | 'familyId' | 'familyStartedAt' | 'sessionVersion'>, now: Date): Promise<string> {
     const token = randomBytes(32).toString('base64url')
     await this.#tokens.insertOne({
       _id: digest(token),
@@ -97,6 +97,7 @@ export class RefreshTokens {
       email: family.email,
       familyId: family.familyId,
       familyStartedAt: family.familyStartedAt,
+      sessionVersion: family.sessionVersion,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.ttlSeconds * 1000),
       usedAt: null,

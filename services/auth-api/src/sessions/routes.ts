@@ -7,7 +7,7 @@ import type { UserDocument } from '../accounts/users.js'
 import { ApiError } from '../http/errors.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
 import { Credentials, errorResponses, lockedOut } from '../http/schemas.js'
-import type { IssuedTokens } from './sessions.js'
+import { currentSession, type IssuedTokens } from './sessions.js'
 
 /** Browsers ask for the refresh token as an HttpOnly cookie by sending this header; a cross-site form cannot set it. */
 const TRANSPORT_HEADER = 'x-token-transport'
@@ -90,9 +90,9 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const presented = presentedRefreshToken(request)
     if (!presented) throw new ApiError(400, 'REFRESH_TOKEN_MISSING', 'Send refresh_token (or the cookie, with X-Token-Transport: cookie).', { field: 'refresh_token' })
     let user: UserDocument | null = null
-    const outcome = await fastify.refreshTokens.rotate(presented, async ({ userId, email, familyStartedAt }) => {
+    const outcome = await fastify.refreshTokens.rotate(presented, async ({ userId, email, sessionVersion }) => {
       user = await fastify.users.findByEmail(email)
-      return user?.id === userId && user.status === 'active' && (!user.tokensValidAfter || familyStartedAt >= user.tokensValidAfter)
+      return user?.id === userId && user.status === 'active' && sessionVersion === currentSession(user)
     })
     if (outcome.kind === 'reused') {
       request.log.warn({ event: 'auth.refresh.reused' }, 'a used refresh token came back: its family is revoked')

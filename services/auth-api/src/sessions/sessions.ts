@@ -10,6 +10,8 @@ import { SIGNING_ALGORITHM, SigningKeys } from './signing-keys.js'
 
 export interface AccessClaims {
   sub: string
+  /** The account's session version when the token was issued (see UserDocument.sessionVersion). */
+  sv: number
   email: string
   roles: string[]
   jti: string
@@ -21,7 +23,7 @@ export interface AccessClaims {
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: Pick<AccessClaims, 'sub' | 'email' | 'roles' | 'jti'>
+    payload: Pick<AccessClaims, 'sub' | 'sv' | 'email' | 'roles' | 'jti'>
     user: AccessClaims
   }
 }
@@ -61,13 +63,16 @@ export interface SessionsOptions {
 
 const KEY_RELOAD_MS = 60_000
 
+export function currentSession (user: Pick<UserDocument, 'sessionVersion'>): number {
+  return user.sessionVersion ?? 0
+}
+
 /**
- * The instant before which access tokens are refused. Tokens carry wall-clock `iat` in whole
- * seconds, so the cut-off is wall-clock time at the same precision: a token issued right after
- * it (a fresh sign-in) stays valid.
+ * The `$set` that ends every session of the account, to apply while holding it: tokens issued
+ * under the old version, even by a sign-in that was still in flight, stop working.
  */
-export function tokenCutoff (): Date {
-  return new Date(Math.floor(Date.now() / 1000) * 1000)
+export function nextSession (user: Pick<UserDocument, 'sessionVersion'>): Pick<UserDocument, 'sessionVersion'> {
+  return { sessionVersion: currentSession(user) + 1 }
 }
 
 /**
@@ -106,14 +111,14 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
       algorithms: [SIGNING_ALGORITHM],
       allowedIss: options.issuer,
       allowedAud: options.audience,
-      requiredClaims: ['sub', 'iss', 'aud', 'iat', 'exp'],
+      requiredClaims: ['sub', 'sv', 'iss', 'aud', 'iat', 'exp'],
       clockTolerance: 5_000
     },
-    trusted: async (request: FastifyRequest, claims: { sub?: string, email?: string, iat?: number }) => {
+    trusted: async (request: FastifyRequest, claims: { sub?: string, sv?: number, email?: string }) => {
       // Looked up by address (the fast key), then matched on the id the token was issued to.
       const user = claims.email ? await fastify.users.findByEmail(claims.email) : null
       if (!user || user.id !== claims.sub || user.status !== 'active') return false
-      if (user.tokensValidAfter && (claims.iat ?? 0) * 1000 < user.tokensValidAfter.getTime()) return false
+      if (claims.sv !== currentSession(user)) return false
       request.currentUser = user
       return true
     }
@@ -126,14 +131,14 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
   fastify.decorate('issueTokens', async (user: UserDocument, rotatedRefreshToken?: string): Promise<IssuedTokens> => {
     const signingKey = keys.current()
     const access = fastify.jwt.sign(
-      { sub: user.id, email: user.email, roles: user.roles, jti: randomUUID() },
+      { sub: user.id, sv: currentSession(user), email: user.email, roles: user.roles, jti: randomUUID() },
       { key: signingKey.privateKeyPem, kid: signingKey.kid }
     )
     return {
       access_token: access,
       token_type: 'Bearer',
       expires_in: options.accessTokenTtlSeconds,
-      refresh_token: rotatedRefreshToken ?? await refreshTokens.issue(user.id, user.email)
+      refresh_token: rotatedRefreshToken ?? await refreshTokens.issue(user.id, user.email, currentSession(user))
     }
   })
 
