@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Collection, Db } from 'mongodb'
+import { insertIfAbsent } from '@latchkey/shared'
 import { ApiError } from '../http/errors.js'
 
 interface LockDocument {
@@ -42,21 +43,11 @@ export class AccountLocks {
   async #acquire (key: string, owner: string): Promise<void> {
     const giveUpAt = Date.now() + this.waitMs
     while (Date.now() < giveUpAt) {
-      if (await this.#tryInsert(key, owner)) return
+      if (await insertIfAbsent(this.#locks, { _id: key, owner, expiresAt: new Date(Date.now() + this.holdMs) })) return
       await this.#breakIfAbandoned(key)
       await sleep(2 + Math.random() * 8)
     }
     throw new ApiError(503, 'BUSY', 'This account is busy with another request. Try again.', {}, { 'retry-after': '1' })
-  }
-
-  async #tryInsert (key: string, owner: string): Promise<boolean> {
-    try {
-      await this.#locks.insertOne({ _id: key, owner, expiresAt: new Date(Date.now() + this.holdMs) })
-      return true
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false
-      throw err
-    }
   }
 
   /** A holder that crashed never releases; its lock counts as abandoned once it expires. */

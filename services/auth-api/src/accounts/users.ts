@@ -1,5 +1,5 @@
 import type { Collection, Db, UpdateFilter } from 'mongodb'
-import type { CloudEvent } from '@latchkey/shared'
+import { insertIfAbsent, type CloudEvent } from '@latchkey/shared'
 import type { StoredCode } from '../codes/one-time-code.js'
 import { AccountLocks } from './account-lock.js'
 
@@ -141,13 +141,7 @@ export class UsersRepository {
 
   /** Inserts a new account; false when its address is taken (its `_id` exists). */
   async insert (user: UserDocument): Promise<boolean> {
-    try {
-      await this.collection.insertOne(user)
-      return true
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false
-      throw err
-    }
+    return await insertIfAbsent(this.collection, user)
   }
 
   async update (user: UserDocument, update: UpdateFilter<UserDocument>, now: Date): Promise<UserDocument> {

@@ -64,7 +64,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Email a new activation code',
       description: 'HTTP Basic authentication with email:password. The new code replaces the old one. At most one every RESEND_INTERVAL_SECONDS (default 30 s; 429 RESEND_TOO_SOON with Retry-After) and CODE_MAILS_PER_DAY (default 10) per account.',
       security: basicAuthSecurity,
-      response: { 200: CodeSent, ...errorResponses({ 401: basicAuthFailures, 403: ['ACCOUNT_DISABLED'], 409: ['ALREADY_ACTIVATED'], 429: ['RESEND_TOO_SOON', 'CODE_MAIL_LIMIT', ...lockedOut], 503: ['BUSY'] }) }
+      response: { 200: CodeSent, ...errorResponses({ 401: basicAuthFailures, 403: ['ACCOUNT_DISABLED'], 409: ['ALREADY_ACTIVATED'], 429: ['RESEND_TOO_SOON', 'CODE_MAIL_LIMIT', ...lockedOut] }) }
     }
   }, async (request) => {
     const user = await fastify.users.withAccount(request.account!.email, async (current) => {

@@ -2,7 +2,7 @@ import type { ConfirmChannel } from 'amqplib'
 import type { Collection } from 'mongodb'
 import type { BrokerLink } from '@latchkey/shared'
 import type { FastifyBaseLogger } from 'fastify'
-import { codeDeliveryEventTypes, type CloudEvent } from '@latchkey/shared'
+import { codeDeliveryEventTypes, insertIfAbsent, type CloudEvent } from '@latchkey/shared'
 import { outboxEntry, type OutboxEntry, type UserDocument, type UsersRepository } from '../accounts/users.js'
 
 /** One per account with unpublished events: what the sweep reads instead of every account. */
@@ -118,12 +118,9 @@ export class OutboxRelay {
     }
   }
 
+  /** An existing marker stays as it is: its due time may carry a back-off. */
   async #markPending (email: string, now: Date): Promise<void> {
-    try {
-      await this.options.pending.insertOne({ _id: email, since: now, dueAt: now })
-    } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err
-    }
+    await insertIfAbsent(this.options.pending, { _id: email, since: now, dueAt: now })
   }
 
   #isDue (user: UserDocument, now: Date): boolean {

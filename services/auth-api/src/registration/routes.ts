@@ -19,7 +19,7 @@ const registration: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Register with email and password; a code is emailed',
       description: 'JSON or application/x-www-form-urlencoded. A new email gives 201. An email whose account is not activated yet gives 200: the new password replaces the old one and a fresh code replaces the old code. The code is never in the response; it goes by email only.',
       body: Credentials,
-      response: { 201: Registered, 200: Registered, ...errorResponses({ 400: ['EMAIL_INVALID', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 409: ['EMAIL_TAKEN'], 429: ['CODE_MAIL_LIMIT'], 503: ['BUSY'] }) }
+      response: { 201: Registered, 200: Registered, ...errorResponses({ 400: ['EMAIL_INVALID', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 409: ['EMAIL_TAKEN'], 429: ['CODE_MAIL_LIMIT'] }) }
     }
   }, async (request, reply) => {
     const { created, user } = await registerAccount(fastify, request.body.email, request.body.password, request.id)

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { MongoClient, MongoServerError, type Collection } from 'mongodb'
+import { insertIfAbsent } from '@latchkey/shared'
+import { MongoClient, type Collection } from 'mongodb'
 
 export type DeliveryStatus = 'sending' | 'retrying' | 'sent' | 'dropped-expired' | 'failed'
 
@@ -24,7 +25,6 @@ export type ClaimResult = 'claimed' | 'already-sent' | 'busy'
 
 // Longer than the worst SMTP round trip (three 5 s timeouts), so a live sender is never overtaken.
 const sendingLeaseMs = 60_000
-const duplicateKey = 11000
 
 /**
  * The `deliveries` collection, keyed by event id. It is what makes redelivered and duplicated
@@ -44,27 +44,17 @@ export class DeliveryLog {
 
   async claim (eventId: string, details: { type: string, to: string }, now: Date): Promise<ClaimResult> {
     const claimed = { status: 'sending' as const, leaseUntil: new Date(now.getTime() + sendingLeaseMs), updatedAt: now }
-    if (await this.#insertOnce(this.collection, { _id: eventId, ...details, ...claimed, version: 1, attempts: 1 })) return 'claimed'
+    if (await insertIfAbsent(this.collection, { _id: eventId, ...details, ...claimed, version: 1, attempts: 1 })) return 'claimed'
     const existing = await this.collection.findOne({ _id: eventId })
     if (existing === null) return 'busy' // deleted between the two calls; the retry will insert it
     if (existing.status === 'sent') return 'already-sent'
     if (existing.status === 'sending' && (existing.leaseUntil?.getTime() ?? 0) > now.getTime()) return 'busy'
-    if (!await this.#insertOnce(this.takeovers, { _id: `${eventId}#${existing.version}`, at: now })) return 'busy'
+    if (!await insertIfAbsent(this.takeovers, { _id: `${eventId}#${existing.version}`, at: now })) return 'busy'
     await this.collection.updateOne(
       { _id: eventId },
       { $set: { ...details, ...claimed, version: existing.version + 1, attempts: existing.attempts + 1 } }
     )
     return 'claimed'
-  }
-
-  async #insertOnce<T extends { _id: string }> (collection: Collection<T>, document: T): Promise<boolean> {
-    try {
-      await collection.insertOne(document as never)
-      return true
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === duplicateKey) return false
-      throw err
-    }
   }
 
   async markSent (eventId: string, details: { type: string, to: string }, sentAt: Date): Promise<void> {
