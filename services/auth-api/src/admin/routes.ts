@@ -2,11 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { UserDocument } from '../accounts/users.js'
 import { ApiError } from '../http/errors.js'
-import { bearerFailures, errorResponses } from '../http/schemas.js'
+import { bearerAuthSecurity, bearerFailures, errorResponses } from '../http/schemas.js'
 import { Profile, profileOf } from '../profile/profile-view.js'
 import { nextSession } from '../sessions/sessions.js'
 
-const bearer = [{ bearerAuth: [] }]
 const UserIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 const AccountChanged = Type.Object({ status: Type.Literal('success'), message: Type.String(), user: Profile })
 
@@ -27,7 +26,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Administration'],
       summary: 'List accounts, newest first, by page, optionally by status',
-      security: bearer,
+      security: bearerAuthSecurity,
       querystring: Type.Object({
         status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('disabled')])),
         page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
@@ -52,7 +51,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Administration'],
       summary: 'Disable an account: it cannot sign in, and its tokens stop working',
-      security: bearer,
+      security: bearerAuthSecurity,
       params: UserIdParams,
       response: { 200: AccountChanged, ...errorResponses({ 401: bearerFailures, 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'], 409: ['CANNOT_DISABLE_SELF'] }) }
     }
@@ -68,7 +67,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Administration'],
       summary: 'Enable a disabled account again',
-      security: bearer,
+      security: bearerAuthSecurity,
       params: UserIdParams,
       response: { 200: AccountChanged, ...errorResponses({ 401: bearerFailures, 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'] }) }
     }

@@ -44,3 +44,4 @@ export const PendingCode = {
 }
 
 export const basicAuthSecurity = [{ basicAuth: [] }]
+export const bearerAuthSecurity = [{ bearerAuth: [] }]

@@ -4,11 +4,10 @@ import { Type } from 'typebox'
 import { EVENT_SOURCE, newAccount, type UserDocument } from '../accounts/users.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { ApiError } from '../http/errors.js'
-import { Password, bearerFailures, errorResponses, lockedOut } from '../http/schemas.js'
+import { bearerAuthSecurity, bearerFailures, errorResponses, lockedOut, Password } from '../http/schemas.js'
 import { nextSession } from '../sessions/sessions.js'
 import { Profile, profileOf } from './profile-view.js'
 
-const bearer = [{ bearerAuth: [] }]
 const Done = Type.Object({ status: Type.Literal('success'), message: Type.String() })
 
 const profile: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -50,7 +49,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/me', {
     onRequest: fastify.authenticate,
-    schema: { tags: ['Profile'], summary: 'The signed-in account', security: bearer, response: { 200: Type.Object({ status: Type.Literal('success'), user: Profile }), ...errorResponses({ 401: bearerFailures }) } }
+    schema: { tags: ['Profile'], summary: 'The signed-in account', security: bearerAuthSecurity, response: { 200: Type.Object({ status: Type.Literal('success'), user: Profile }), ...errorResponses({ 401: bearerFailures }) } }
   }, async (request) => ({ status: 'success' as const, user: profileOf(request.currentUser!) }))
 
   fastify.post('/me/password', {
@@ -59,7 +58,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['Profile'],
       summary: 'Change the password',
       description: 'Signs out every session: refresh tokens are revoked and older access tokens refused.',
-      security: bearer,
+      security: bearerAuthSecurity,
       body: Type.Object({ current_password: Password, new_password: Password }, { additionalProperties: false }),
       response: { 200: Done, ...errorResponses({ 400: ['PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 401: [...bearerFailures, 'INVALID_PASSWORD'], 429: lockedOut }) }
     }
@@ -83,7 +82,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['Profile'],
       summary: 'Delete the account',
       description: 'Needs the password. Personal data is erased, every token revoked, and a user.deleted event published.',
-      security: bearer,
+      security: bearerAuthSecurity,
       body: Type.Object({ password: Password }, { additionalProperties: false }),
       response: { 200: Done, ...errorResponses({ 401: [...bearerFailures, 'INVALID_PASSWORD'], 429: lockedOut }) }
     }

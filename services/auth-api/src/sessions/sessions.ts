@@ -96,9 +96,8 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
   // @fastify/jwt calls a function secret as (request, decodedToken); its typings omit the request.
   const publicKeyForToken = async (_request: FastifyRequest, token: { header: { kid?: string } }): Promise<string> => {
     const kid = token.header.kid
-    if (!kid) throw new ApiError(401, 'TOKEN_INVALID', 'The access token is not valid.')
     // A replica that rotated signs with a key this one may not have loaded yet.
-    const publicKey = keys.publicKeyFor(kid, new Date()) ?? (await keys.reloadIfChanged(), keys.publicKeyFor(kid, new Date()))
+    const publicKey = kid && (keys.publicKeyFor(kid, new Date()) ?? (await keys.reloadIfChanged(), keys.publicKeyFor(kid, new Date())))
     if (!publicKey) throw new ApiError(401, 'TOKEN_INVALID', 'The access token is not valid.')
     return publicKey
   }
