@@ -154,6 +154,7 @@ main() {
   parse_args "$@"
   install_system_packages
   install_ferretdb
+  bash "$REPO_ROOT/scripts/install-deploy-tools.sh"
   install_npm_dependencies
   build_workspaces
   log "done"
