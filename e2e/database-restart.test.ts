@@ -15,9 +15,9 @@ async function allReplicasReady (timeoutMs = 30_000): Promise<boolean> {
 }
 
 t.test('while the database is down requests get 503; after its restart everything works again without restarting us', async (t) => {
-  await stopComponent('ferretdb')
+  await stopComponent('mongo')
   let restarted = false
-  t.teardown(async () => { if (!restarted) await startComponent('ferretdb') })
+  t.teardown(async () => { if (!restarted) await startComponent('mongo') })
 
   const during = await call(`${baseUrl()}/register`, { method: 'POST', json: { email: uniqueEmail('db-down'), password: 'testpassword' } })
   t.equal(during.status, 503, 'a quick, honest 503, not a 500 or a hang')
@@ -27,7 +27,7 @@ t.test('while the database is down requests get 503; after its restart everythin
   t.equal(ready.status, 503)
   t.match(ready.json(), { database: false })
 
-  await startComponent('ferretdb')
+  await startComponent('mongo')
   restarted = true
   t.ok(await allReplicasReady(), 'every replica is ready again by itself')
 

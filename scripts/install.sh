@@ -1,23 +1,19 @@
 #!/usr/bin/env bash
 # Installs everything Latchkey needs to run and test on a bare Debian 12 machine:
-# system packages (apt), a FerretDB binary (built once into a user cache), npm
-# dependencies, and the compiled workspaces. Safe to re-run: each step is
-# skipped when its result is already present.
+# system packages (apt), mongo-java-server (fetched with Maven and our launcher
+# compiled, once, into a user cache), npm dependencies, and the compiled
+# workspaces. Safe to re-run: each step is skipped when its result is already present.
 #
 # Usage: bash scripts/install.sh [--browser]
 #   --browser  also install Chromium (the e2e tests drive it).
 set -euo pipefail
 
-readonly FERRETDB_VERSION=v1.24.1
-# The module proxy serves this module but sum.golang.org has no entry for it,
-# so the hashes are pinned here to keep the download verified.
-readonly FERRETDB_SUMS="github.com/FerretDB/FerretDB ${FERRETDB_VERSION} h1:3FDJre3jHhs3cvzBiyZ3MAFLudfwlwOfogRYxWU4eEU=
-github.com/FerretDB/FerretDB ${FERRETDB_VERSION}/go.mod h1:YBTGPvkBsqzCDnqw1gfxB+Up+d3HUPTyzwLn/tQqoho="
-
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_ROOT
 readonly CACHE_DIR=${LATCHKEY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/latchkey}
-readonly FERRETDB_BIN="$CACHE_DIR/bin/ferretdb-$FERRETDB_VERSION"
+readonly MONGO_SERVER_SOURCES="$REPO_ROOT/scripts/mongo-server"
+# mongo-java-server (version in its pom.xml): jars in lib/, our launcher in classes/.
+readonly MONGO_SERVER_DIR="$CACHE_DIR/mongo-server"
 
 want_browser=false
 
@@ -47,10 +43,13 @@ install_system_packages() {
   has_command nginx || packages+=(nginx-light)
   has_rabbitmq || packages+=(rabbitmq-server)
   has_command openssl || packages+=(openssl)
+  # javac, not only java: the database launcher is compiled here.
+  has_command javac || packages+=(openjdk-17-jdk-headless)
+  has_command mvn || packages+=(maven)
   if $want_browser && ! has_command chromium; then packages+=(chromium); fi
 
   if [ ${#packages[@]} -eq 0 ]; then
-    log "apt: nginx, rabbitmq-server, openssl$($want_browser && echo ', chromium') already installed"
+    log "apt: nginx, rabbitmq-server, openssl, a JDK, maven$($want_browser && echo ', chromium') already installed"
     return
   fi
   [ "$(id -u)" -eq 0 ] || die "need root to apt-get install: ${packages[*]}"
@@ -59,67 +58,52 @@ install_system_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
 }
 
-find_go() {
-  if command -v go >/dev/null 2>&1; then command -v go
-  elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
-  else die "Go >= 1.24 is needed to build FerretDB, but no 'go' was found"
-  fi
+mongo_sources_hash() {
+  cat "$MONGO_SERVER_SOURCES/pom.xml" "$MONGO_SERVER_SOURCES/MongoServerLauncher.java" | sha256sum | cut -d' ' -f1
 }
 
-ferretdb_version() {
-  # Captured first: `| grep -q` would exit early, and pipefail would count the SIGPIPE as failure.
-  local output
-  output=$("$FERRETDB_BIN" --version 2>/dev/null) || return 1
-  sed -n 's/^version: *//p' <<<"$output"
+# The stamp is written last and the directory renamed into place only when complete,
+# so an interrupted build is never taken as good; a changed pom.xml or launcher rebuilds.
+mongo_server_is_current() {
+  [ -f "$MONGO_SERVER_DIR/sources.sha256" ] &&
+    [ "$(cat "$MONGO_SERVER_DIR/sources.sha256")" = "$(mongo_sources_hash)" ]
 }
 
-ferretdb_is_usable() {
-  [ -x "$FERRETDB_BIN" ] && [ "$(ferretdb_version)" = "$FERRETDB_VERSION" ]
-}
-
-# A plain `go install` of FerretDB yields a binary that panics at start-up
-# because build/version/version.txt is generated upstream and not published
-# in the module. So: let a throwaway wrapper module fetch FerretDB and its
-# dependencies, copy the source out of the module cache, add version.txt,
-# and build from that copy.
-build_ferretdb() {
-  local go tmp src
-  go=$(find_go)
-  tmp=$(mktemp -d)
+build_mongo_server() {
+  local tmp
+  mkdir -p "$CACHE_DIR"
+  tmp=$(mktemp -d "$MONGO_SERVER_DIR.partial.XXXXXX")
+  chmod 755 "$tmp"
   # shellcheck disable=SC2064  # expand $tmp now: it is local
-  trap "rm -rf '$tmp'" RETURN
+  trap "rm -rf '$tmp'" EXIT
 
-  mkdir -p "$tmp/wrapper" "$CACHE_DIR/bin"
-  printf 'module local/ferretdb-build\n\ngo 1.24\n\nrequire github.com/FerretDB/FerretDB %s\n' \
-    "$FERRETDB_VERSION" >"$tmp/wrapper/go.mod"
-  printf '%s\n' "$FERRETDB_SUMS" >"$tmp/wrapper/go.sum"
+  log "mongo-java-server: fetching it and its dependencies with Maven"
+  # From a copy of the pom, so that Maven writes nothing into the repository.
+  cp "$MONGO_SERVER_SOURCES/pom.xml" "$tmp/pom.xml"
+  # Maven's log is shown only when it fails (its quiet mode still prints colour codes).
+  if ! mvn -B -Dstyle.color=never -f "$tmp/pom.xml" dependency:copy-dependencies -DoutputDirectory="$tmp/lib" >"$tmp/maven.log" 2>&1; then
+    cat "$tmp/maven.log" >&2
+    die "mongo-java-server: Maven could not fetch the jars"
+  fi
+  rm "$tmp/pom.xml" "$tmp/maven.log"
 
-  log "ferretdb: fetching github.com/FerretDB/FerretDB@$FERRETDB_VERSION and its dependencies"
-  (cd "$tmp/wrapper" &&
-    GONOSUMDB=github.com/FerretDB/FerretDB GOFLAGS='-mod=mod -buildvcs=false' CGO_ENABLED=0 \
-      "$go" build -o /dev/null github.com/FerretDB/FerretDB/cmd/ferretdb)
+  log "mongo-java-server: compiling the launcher"
+  javac -nowarn -cp "$tmp/lib/*" -d "$tmp/classes" "$MONGO_SERVER_SOURCES/MongoServerLauncher.java"
+  mongo_sources_hash >"$tmp/sources.sha256"
 
-  src="$("$go" env GOMODCACHE)/github.com/!ferret!d!b/!ferret!d!b@$FERRETDB_VERSION"
-  cp -r "$src" "$tmp/src"
-  chmod -R u+w "$tmp/src"
-  echo "$FERRETDB_VERSION" >"$tmp/src/build/version/version.txt"
-
-  log "ferretdb: building $FERRETDB_BIN"
-  (cd "$tmp/src" &&
-    CGO_ENABLED=0 GOFLAGS='-mod=mod -buildvcs=false' \
-      "$go" build -trimpath -o "$FERRETDB_BIN.partial" ./cmd/ferretdb)
-  # Rename only a finished build, so an interrupted one is never taken as good.
-  mv "$FERRETDB_BIN.partial" "$FERRETDB_BIN"
+  rm -rf "$MONGO_SERVER_DIR"
+  # -T: never move into a directory that a concurrent install has just put in place.
+  mv -T "$tmp" "$MONGO_SERVER_DIR" || mongo_server_is_current ||
+    die "mongo-java-server: could not move the build into $MONGO_SERVER_DIR"
 }
 
-install_ferretdb() {
-  if ferretdb_is_usable; then
-    log "ferretdb: $FERRETDB_BIN is present"
+install_mongo_server() {
+  if mongo_server_is_current; then
+    log "mongo-java-server: $MONGO_SERVER_DIR is present"
     return
   fi
-  build_ferretdb
-  ferretdb_is_usable || die "ferretdb: built binary does not report version $FERRETDB_VERSION"
-  log "ferretdb: built $FERRETDB_BIN ($(ferretdb_version))"
+  build_mongo_server
+  log "mongo-java-server: installed $MONGO_SERVER_DIR ($(find "$MONGO_SERVER_DIR/lib" -name '*.jar' | wc -l) jars)"
 }
 
 npm_dependencies_are_current() {
@@ -153,7 +137,7 @@ build_workspaces() {
 main() {
   parse_args "$@"
   install_system_packages
-  install_ferretdb
+  install_mongo_server
   bash "$REPO_ROOT/scripts/install-deploy-tools.sh"
   install_npm_dependencies
   build_workspaces

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-export const FERRETDB_VERSION = 'v1.24.1'
+/** pom.xml (mongo-java-server's version) and the launcher class that scripts/install.sh builds into the user cache. */
+export const MONGO_SERVER_SOURCES = join(REPO_ROOT, 'scripts', 'mongo-server')
 
 export type ProfileName = 'dev' | 'test'
 
@@ -59,8 +60,8 @@ export interface Paths {
   certs: string;
   tlsCert: string;
   tlsKey: string;
-  ferretdbData: string;
-  ferretdbState: string;
+  /** Holds the H2 file of the embedded MongoDB stand-in. */
+  mongoData: string;
   rabbitmq: string;
   nginxPrefix: string;
   jwtKeys: string;
@@ -68,7 +69,8 @@ export interface Paths {
   stackJson: string;
   envFile: string;
   webDist: string;
-  ferretdbBinary: string;
+  /** mongo-java-server's jars (lib/) and our compiled launcher (classes/), built by install.sh. */
+  mongoServer: string;
 }
 
 export interface Profile {
@@ -76,7 +78,7 @@ export interface Profile {
   ports: Ports;
   apiPorts: number[];
   paths: Paths;
-  /** Set when the user points the stack at their own MongoDB; FerretDB is then not started. */
+  /** Set when the user points the stack at their own MongoDB; the embedded stand-in is then not started. */
   externalMongoUrl: string | undefined;
   urls: {
     publicUrl: string;
@@ -96,7 +98,7 @@ export function loadProfile (env: NodeJS.ProcessEnv = process.env): Profile {
   const ports = portsFromEnv(DEFAULT_PORTS[name], env)
   const apiPorts = Array.from({ length: ports.API_REPLICAS }, (_, i) => ports.API_BASE_PORT + i)
   const ownMongoUrl = `mongodb://127.0.0.1:${ports.MONGO_PORT}/latchkey`
-  // Tests source .stack/<profile>/env, which sets MONGO_URL to the stack's own FerretDB: not external.
+  // Tests source .stack/<profile>/env, which sets MONGO_URL to the stack's own server: not external.
   const externalMongoUrl = env.MONGO_URL && env.MONGO_URL !== ownMongoUrl ? env.MONGO_URL : undefined
   return {
     name,
@@ -145,8 +147,7 @@ function pathsFor (name: ProfileName, env: NodeJS.ProcessEnv): Paths {
     certs,
     tlsCert: join(certs, 'server.crt'),
     tlsKey: join(certs, 'server.key'),
-    ferretdbData: join(root, 'ferretdb'),
-    ferretdbState: join(root, 'ferretdb-state'),
+    mongoData: join(root, 'mongo'),
     rabbitmq: join(root, 'rabbitmq'),
     nginxPrefix: join(root, 'nginx'),
     jwtKeys: join(root, 'jwt-keys'),
@@ -154,7 +155,7 @@ function pathsFor (name: ProfileName, env: NodeJS.ProcessEnv): Paths {
     stackJson: join(root, 'stack.json'),
     envFile: join(root, 'env'),
     webDist: join(REPO_ROOT, 'services', 'web', 'dist'),
-    ferretdbBinary: join(cacheDir(env), 'bin', `ferretdb-${FERRETDB_VERSION}`),
+    mongoServer: join(cacheDir(env), 'mongo-server'),
   }
 }
 

@@ -2,8 +2,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import type { Component } from './components/component.ts'
 import { logFileOf } from './components/component.ts'
-import { ferretdb } from './components/ferretdb.ts'
 import { maildev } from './components/maildev.ts'
+import { mongo } from './components/mongo.ts'
 import { nginx } from './components/nginx.ts'
 import { rabbitmq } from './components/rabbitmq.ts'
 import { apiReplica, mailer } from './components/services.ts'
@@ -15,7 +15,7 @@ import { loadSecrets } from './secrets.ts'
 /** Start order; `down` walks it backwards. */
 export function componentsOf (profile: Profile): Component[] {
   return [
-    ...(profile.externalMongoUrl ? [] : [ferretdb]),
+    ...(profile.externalMongoUrl ? [] : [mongo]),
     rabbitmq,
     maildev,
     ...profile.apiPorts.map((_, index) => apiReplica(index)),
@@ -162,13 +162,14 @@ function writeStackDescription (profile: Profile): void {
 export function summary (profile: Profile): string {
   const { urls, paths, ports } = profile
   const stopCommand = profile.name === 'dev' ? 'npm run stack:down' : `STACK_PROFILE=${profile.name} npm run stack:down`
+  const mongoNote = profile.externalMongoUrl ? 'external, from MONGO_URL' : `mongo-java-server, data in ${paths.mongoData}`
   return [
     `Latchkey "${profile.name}" stack is up.`,
     `  API            ${urls.publicUrl}   (http://localhost:${ports.HTTP_PORT} redirects there)`,
     `  API docs       ${urls.publicUrl}/docs`,
     `  Mail inbox     ${urls.inbox}`,
     `  RabbitMQ UI    ${urls.rabbitManagement}   (guest / guest)`,
-    `  MongoDB        ${urls.mongo}${profile.externalMongoUrl ? '   (external, from MONGO_URL)' : '   (FerretDB)'}`,
+    `  MongoDB        ${urls.mongo}   (${mongoNote})`,
     `  Replicas       ${profile.apiPorts.map((port) => `127.0.0.1:${port}`).join(', ')}`,
     `  Logs           ${paths.logs}`,
     `  Stop with      ${stopCommand}`,

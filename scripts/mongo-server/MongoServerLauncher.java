@@ -1,0 +1,39 @@
+// Starts mongo-java-server on 127.0.0.1:<port>, the native stack's MongoDB stand-in.
+//
+//   java -cp <classes>:<lib>/* MongoServerLauncher <port> [<h2 file>]
+//
+// With a file, data lives in that H2 MVStore file and survives a restart; without one, in memory.
+// The library's own H2 main is fixed to localhost:27017, hence this launcher.
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.ServerVersion;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+
+public final class MongoServerLauncher {
+    private static final String HOST = "127.0.0.1";
+
+    public static void main(String[] args) {
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: MongoServerLauncher <port> [<h2 file>]");
+            System.exit(2);
+        }
+        // Before the first logger exists; -D on the command line still wins.
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
+
+        int port = Integer.parseInt(args[0]);
+        String file = args.length == 2 ? args[1] : null;
+        // The mongodb driver 6.x refuses servers older than 4.2; 5.0 is the newest this library speaks.
+        MongoBackend backend = (file == null ? new MemoryBackend() : new H2Backend(file)).version(ServerVersion.MONGO_5_0);
+        MongoServer server = new MongoServer(backend);
+        server.bind(HOST, port);
+
+        // SIGTERM and Ctrl-C run this: close the clients, then the backend, which writes the H2 file out completely.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.shutdownNow();
+            System.out.println("mongo-java-server stopped");
+        }, "shutdown"));
+        System.out.printf("mongo-java-server listening on %s:%d (%s)%n", HOST, port, file == null ? "in memory" : "H2 file " + file);
+    }
+}
