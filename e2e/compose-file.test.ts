@@ -6,10 +6,14 @@
 //    lib/compose-spec/schema/compose-spec.json. That snapshot predates a few newer keys
 //    (top-level `name`, `develop`, healthcheck `start_interval`, depends_on `required`/`restart`):
 //    the file stays within it, so `docker compose` of any recent version accepts it too.
-// 2. The topology facts the stack depends on, so a careless edit fails here and not at 2 a.m.
+// 2. The topology facts the stack depends on, so a careless edit fails here and not at 2 a.m.,
+//    among them the shape `docker compose up --scale auth-api=N` needs: one auth-api service
+//    without fixed names, ports or addresses, and nginx re-resolving it through Docker's DNS.
+//    (nginx/docker.conf's `server ... resolve` needs nginx >= 1.27.3; the machine's nginx is
+//    older, so nginx -t cannot run here: deploy/README.md says how it was checked.)
 //
 // Needs no running stack: it only reads files.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { readFileSync, existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
@@ -161,15 +165,39 @@ t.test('images are pinned: no `latest`, no untagged image', async t => {
   t.equal(svc('mongo').image, 'mongo:7')
   t.equal(svc('rabbitmq').image, 'rabbitmq:3.13-management')
   t.equal(svc('mailhog').image, 'mailhog/mailhog:v1.0.1')
-  t.equal(svc('nginx').image, 'nginx:1.27-alpine')
+  t.equal(svc('nginx').image, 'nginx:1.28-alpine')
 })
 
-t.test('auth-api runs three replicas that can scale', async t => {
+t.test('auth-api runs three replicas and `--scale auth-api=N` works', async t => {
   const api = svc('auth-api')
   t.ok(Number(api.deploy?.replicas) >= 3, 'deploy.replicas >= 3')
   t.equal(api.container_name, undefined, 'no container_name (it would forbid replicas)')
   t.equal(api.ports, undefined, 'no host port (the replicas would collide on it)')
+  t.equal(api.hostname, undefined, 'no fixed hostname (each replica answers to its own)')
+  t.equal(api.networks?.latchkey?.ipv4_address, undefined, 'no fixed address')
   t.ok(api.volumes.includes('jwt-keys:/var/lib/latchkey/jwt-keys'), 'replicas share the jwt-keys volume')
+  t.equal(Object.keys(services).filter(name => /auth-api/.test(name)).length, 1, 'one auth-api service, not one per replica')
+  t.notMatch(read('nginx/docker.conf'), /auth-api[-_]\d/, 'nginx names the service, never a replica container')
+})
+
+// nginx's fixed address must stay outside the range Docker hands out, or a replica started
+// before nginx can take it (nginx then fails with "Address already in use").
+const ipv4 = (address: string): number => address.split('.').reduce((n, part) => n * 256 + Number(part), 0)
+const inCidr = (address: string, cidr: string): boolean => {
+  const [base, bits] = cidr.split('/')
+  const size = 2 ** (32 - Number(bits))
+  const start = ipv4(base!) - (ipv4(base!) % size)
+  return ipv4(address) >= start && ipv4(address) < start + size
+}
+
+t.test('fixed addresses are outside the range replicas get theirs from', async t => {
+  const config = compose.networks.latchkey.ipam.config[0]
+  const nginxIp = String(svc('nginx').networks.latchkey.ipv4_address)
+  t.ok(config.ip_range, 'the network has an ip_range for dynamic addresses')
+  t.ok(inCidr(String(config.ip_range).split('/')[0]!, config.subnet), 'ip_range lies in the subnet')
+  t.ok(inCidr(nginxIp, config.subnet), 'nginx address is in the subnet')
+  t.notOk(inCidr(nginxIp, config.ip_range), 'nginx address is outside ip_range')
+  t.ok(inCidr('172.28.0.200', '172.28.0.128/25') && !inCidr('172.28.0.10', '172.28.0.128/25'), 'the CIDR check itself')
 })
 
 t.test('every depends_on waits on a condition, for a service that can meet it', async t => {
@@ -216,7 +244,9 @@ t.test('the Node services get the environment they read', async t => {
     JWT_KEYS_DIR: '/var/lib/latchkey/jwt-keys',
     PUBLIC_URL: 'https://localhost:8443',
     INBOX_URL: 'http://localhost:8025',
-    LOG_LEVEL: 'info'
+    LOG_LEVEL: 'info',
+    METRICS_HOST: '0.0.0.0',
+    METRICS_PORT: '9100'
   })
   t.match(api.CODE_SECRET, /^\$\{CODE_SECRET:\?[^}]+\}$/, 'CODE_SECRET must be supplied (no default in the file)')
   t.match(env('mailer'), {
@@ -225,8 +255,13 @@ t.test('the Node services get the environment they read', async t => {
     MONGO_URL: 'mongodb://mongo:27017/latchkey',
     AMQP_URL: 'amqp://guest:guest@rabbitmq:5672',
     SMTP_URL: 'smtp://mailhog:1025',
-    MAIL_FROM: 'Latchkey <no-reply@latchkey.local>'
+    MAIL_FROM: 'Latchkey <no-reply@latchkey.local>',
+    METRICS_HOST: '0.0.0.0',
+    METRICS_PORT: '9100'
   })
+  for (const name of NODE_SERVICES) {
+    t.same(svc(name).expose, ['9100'], `${name}: metrics port exposed on the network, not published`)
+  }
 })
 
 t.test('the API trusts exactly nginx, at a fixed address on the stack network', async t => {
@@ -258,7 +293,7 @@ t.test('nginx publishes 8443 and 8080 and mounts its config, certificate and web
 t.test('nginx/docker.conf keeps the proxy rules', async t => {
   const conf = read('nginx/docker.conf').replace(/#.*$/gm, '')
   for (const rule of [
-    /upstream auth_api \{[^}]*least_conn;[^}]*server auth-api:3000 max_fails=2 fail_timeout=5s;[^}]*keepalive 32;/,
+    /upstream auth_api \{[^}]*zone auth_api \d+k;[^}]*least_conn;[^}]*server auth-api:3000 resolve max_fails=2 fail_timeout=5s;[^}]*keepalive 32;/,
     /listen 443 ssl;/, /http2 on;/, /ssl_protocols\s+TLSv1\.2 TLSv1\.3;/,
     /ssl_certificate\s+\/etc\/nginx\/certs\/tls\.crt;/, /ssl_certificate_key\s+\/etc\/nginx\/certs\/tls\.key;/,
     /listen 80;/, /return 301 https:\/\/\$host:8443\$request_uri;/,
@@ -270,8 +305,22 @@ t.test('nginx/docker.conf keeps the proxy rules', async t => {
     /location = \/nginx-health/, /location = \/ \{/, /location \/app\/ \{/, /proxy_pass http:\/\/auth_api;/
   ]) t.match(conf, rule, String(rule))
   t.notMatch(conf, /proxy_add_x_forwarded_for/, 'X-Forwarded-For is overwritten, never appended')
+  t.notMatch(conf, /proxy_pass http:\/\/auth-api/, 'the API is reached through the upstream, never the name directly')
   const includes = conf.match(/include \/etc\/nginx\/latchkey\/security-headers\.conf;/g) ?? []
   t.equal(includes.length, 3, 'security headers in the server block and in both locations with add_header of their own')
+})
+
+t.test('nginx re-resolves the replicas through Docker DNS', async t => {
+  const conf = read('nginx/docker.conf').replace(/#.*$/gm, '')
+  const resolver = /^\s*resolver 127\.0\.0\.11 valid=(\d+)s(?: ipv6=off)?;/m.exec(conf)
+  t.ok(resolver, "resolver is Docker's embedded DNS, with valid=")
+  t.ok(Number(resolver?.[1]) <= 10, `answers are kept ${resolver?.[1]} s (<= 10): new replicas join quickly`)
+  // The `resolve` parameter of upstream servers exists in open-source nginx since 1.27.3.
+  const tag = /^nginx:(\d+)\.(\d+)(?:\.(\d+))?-alpine$/.exec(String(svc('nginx').image))
+  t.ok(tag, 'the nginx image is pinned to a version')
+  const [major, minor, patch] = [Number(tag?.[1]), Number(tag?.[2]), tag?.[3] === undefined ? undefined : Number(tag[3])]
+  const supportsResolve = major > 1 || minor > 27 || (minor === 27 && patch !== undefined && patch >= 3)
+  t.ok(supportsResolve, `${String(svc('nginx').image)} supports \`server ... resolve\``)
 })
 
 t.test('MailHog is configured from mailhog.env', async t => {
@@ -303,6 +352,14 @@ t.test('named volumes are declared and used', async t => {
   t.same([...used].sort(), declared, 'every named volume mounted is declared, and every declared one is mounted')
 })
 
+// npm ci checks the lock against every workspace, so each image build needs all their manifests.
+function copiesEveryWorkspaceManifest (t: Test, name: string, dockerfile: string): void {
+  const workspaces = (JSON.parse(read('package.json')) as Dict).workspaces as string[]
+  for (const ws of workspaces) {
+    t.match(dockerfile, new RegExp(`^COPY ${ws}/package\\.json ${ws}/$`, 'm'), `${name}: copies ${ws}/package.json`)
+  }
+}
+
 t.test('the Node services build from their Dockerfiles', async t => {
   for (const name of NODE_SERVICES) {
     const build = svc(name).build as Dict
@@ -311,7 +368,8 @@ t.test('the Node services build from their Dockerfiles', async t => {
     t.ok(existsSync(join(root, build.dockerfile)), `${name}: the Dockerfile exists`)
     const dockerfile = read(build.dockerfile)
     const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map(m => m[1])
-    t.ok(froms.length >= 2 && froms.every(f => f === 'node:20-bookworm-slim'), `${name}: multi-stage, node:20-bookworm-slim`)
+    t.ok(froms.length >= 2 && froms.every(f => f === 'node:24-bookworm-slim'), `${name}: multi-stage, node:24-bookworm-slim`)
+    copiesEveryWorkspaceManifest(t, name, dockerfile)
     t.match(dockerfile, /^ENV NODE_ENV=production$/m)
     t.match(dockerfile, /^USER node$/m)
     // The CMD runs the file the workspace's package.json names as its entry point.
@@ -321,6 +379,12 @@ t.test('the Node services build from their Dockerfiles', async t => {
     const port = name === 'auth-api' ? 3000 : 3100
     t.match(dockerfile, new RegExp(`^EXPOSE ${port}$`, 'm'))
   }
+  const web = read('services/web/Dockerfile')
+  const webFroms = [...web.matchAll(/^FROM (\S+)/gm)].map(m => m[1])
+  t.same(webFroms, ['node:24-bookworm-slim', 'nginxinc/nginx-unprivileged:1.28-alpine'], 'web: built on Node 24, served by unprivileged nginx')
+  copiesEveryWorkspaceManifest(t, 'web', web)
+  t.match(web, /^COPY nginx\/security-headers\.conf \/etc\/nginx\/latchkey\/security-headers\.conf$/m, 'web: the one security-headers file')
+  t.match(web, /^COPY --from=build \/app\/services\/web\/dist\/ \/usr\/share\/nginx\/html\/$/m, 'web: the built page')
   const ignore = read('.dockerignore')
   for (const entry of ['**/node_modules', '**/dist', '.stack', '**/.tap', '.git', 'e2e/artifacts']) {
     t.ok(ignore.split('\n').includes(entry), `.dockerignore lists ${entry}`)
