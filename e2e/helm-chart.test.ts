@@ -11,12 +11,13 @@
 //    operators' Go modules are not served by the module proxy), so they are skipped by name
 //    with -skip and their fields are checked below instead.
 // 3. The properties that matter: probes on /health and /ready, resources everywhere, secrets
-//    only from Secrets, the HPA on auth-api, budgets, selectors and ports that line up.
+//    only from Secrets, the HPA on auth-api, budgets, selectors and ports that line up, and
+//    the web pods' Nginx configuration through `nginx -t`.
 //
 // helm and kubeconform are built by scripts/install-deploy-tools.sh (install.sh runs it).
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -295,6 +296,30 @@ t.test('the web pods: the page, the security headers and the proxy to auth-api',
     t.equal(web.spec.securityContext.runAsUser, 101, `${name}: nginx runs as the unprivileged image's user`)
     t.equal(portNumber(web.spec.containers[0], 'http'), 8080, `${name}: on 8080`)
   }
+})
+
+// The machine's Nginx (Debian's, older than the image's 1.28) knows every directive the web
+// configuration uses. The paths of the image become local ones, and the auth-api Service name,
+// which nginx -t would look up, an address.
+t.test('the web Nginx configuration passes nginx -t', async t => {
+  const nginx = ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find(existsSync) ?? 'nginx'
+  for (const [name, docs] of rendered) {
+    const dir = join(scratch, `nginx-${name.replace(/\W+/g, '-')}`)
+    mkdirSync(dir)
+    const config = (byName(docs, 'ConfigMap', componentName('web'))!.data['default.conf'] as string)
+      .replaceAll('/etc/nginx/latchkey/security-headers.conf', join(root, 'nginx/security-headers.conf'))
+      .replaceAll('/var/log/nginx/', `${dir}/`)
+      .replace(`server ${componentName('auth-api')}:3000;`, 'server 127.0.0.1:3000;')
+    writeFileSync(join(dir, 'default.conf'), config)
+    // The image's own nginx.conf wraps conf.d/*.conf in an http block like this one.
+    writeFileSync(join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid;\nevents {}\nhttp {\n  include ${dir}/default.conf;\n}\n`)
+    const r = run(nginx, ['-t', '-q', '-e', join(dir, 'error.log'), '-p', dir, '-c', join(dir, 'nginx.conf')])
+    t.equal(r.status, 0, `${name}: nginx -t ${r.stderr.trim()}`)
+  }
+  const broken = join(scratch, 'nginx-broken')
+  mkdirSync(broken)
+  writeFileSync(join(broken, 'nginx.conf'), `pid ${broken}/nginx.pid;\nevents {}\nhttp {\n  server { listen 8080; limit_req zone=missing; }\n}\n`)
+  t.not(run(nginx, ['-t', '-q', '-e', join(broken, 'error.log'), '-p', broken, '-c', join(broken, 'nginx.conf')]).status, 0, 'nginx -t refuses a broken configuration')
 })
 
 t.test('MongoDB and RabbitMQ from the operators, or from outside', async t => {
