@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything Latchkey needs to run and test on a bare Debian 12 machine:
-# system packages (apt), mongo-java-server (fetched with Maven and our launcher
-# compiled, once, into a user cache), npm dependencies, and the compiled
-# workspaces. Safe to re-run: each step is skipped when its result is already present.
+# system packages (apt); into a user cache, once: mongo-java-server (fetched with Maven,
+# our launcher compiled beside it) and MailHog (built with Go from the module proxy);
+# npm dependencies; and the compiled workspaces. Safe to re-run: each step is skipped
+# when its result is already present and built from the current sources.
+#
+# Needs, besides what apt installs here: Node 20 with npm, and Go >= the version in
+# scripts/mailhog/go.mod (Debian 12's own golang-go is too old).
 #
 # Usage: bash scripts/install.sh [--browser]
 #   --browser  also install Chromium (the e2e tests drive it).
@@ -14,6 +18,9 @@ readonly CACHE_DIR=${LATCHKEY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/latchkey}
 readonly MONGO_SERVER_SOURCES="$REPO_ROOT/scripts/mongo-server"
 # mongo-java-server (version in its pom.xml): jars in lib/, our launcher in classes/.
 readonly MONGO_SERVER_DIR="$CACHE_DIR/mongo-server"
+readonly MAILHOG_SOURCES="$REPO_ROOT/scripts/mailhog"
+# The MailHog binary, mailhog/mailhog (version in scripts/mailhog/go.mod).
+readonly MAILHOG_DIR="$CACHE_DIR/mailhog"
 
 want_browser=false
 
@@ -58,52 +65,108 @@ install_system_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
 }
 
-mongo_sources_hash() {
-  cat "$MONGO_SERVER_SOURCES/pom.xml" "$MONGO_SERVER_SOURCES/MongoServerLauncher.java" | sha256sum | cut -d' ' -f1
+sources_hash() {
+  cat "$@" | sha256sum | cut -d' ' -f1
 }
 
-# The stamp is written last and the directory renamed into place only when complete,
-# so an interrupted build is never taken as good; a changed pom.xml or launcher rebuilds.
-mongo_server_is_current() {
-  [ -f "$MONGO_SERVER_DIR/sources.sha256" ] &&
-    [ "$(cat "$MONGO_SERVER_DIR/sources.sha256")" = "$(mongo_sources_hash)" ]
+# A cache directory is current when the hash of the sources it was built from, written
+# last, matches the sources now.
+is_current() {
+  local dir=$1 hash=$2
+  [ -f "$dir/sources.sha256" ] && [ "$(cat "$dir/sources.sha256")" = "$hash" ]
 }
 
-build_mongo_server() {
-  local tmp
-  mkdir -p "$CACHE_DIR"
-  tmp=$(mktemp -d "$MONGO_SERVER_DIR.partial.XXXXXX")
+# Runs `build <new dir>` in a fresh directory beside <dir> and renames it into place only
+# when complete, so an interrupted build is never taken as good.
+build_into_cache() {
+  local dir=$1 hash=$2 build=$3 tmp
+  mkdir -p "$(dirname "$dir")"
+  tmp=$(mktemp -d "$dir.partial.XXXXXX")
   chmod 755 "$tmp"
   # shellcheck disable=SC2064  # expand $tmp now: it is local
   trap "rm -rf '$tmp'" EXIT
+  "$build" "$tmp"
+  echo "$hash" >"$tmp/sources.sha256"
+  rm -rf "$dir"
+  # -T: never move into a directory that a concurrent install has just put in place.
+  mv -T "$tmp" "$dir" || is_current "$dir" "$hash" || die "could not move the build into $dir"
+}
 
+mongo_sources_hash() {
+  sources_hash "$MONGO_SERVER_SOURCES/pom.xml" "$MONGO_SERVER_SOURCES/MongoServerLauncher.java"
+}
+
+build_mongo_server() {
+  local out=$1
   log "mongo-java-server: fetching it and its dependencies with Maven"
   # From a copy of the pom, so that Maven writes nothing into the repository.
-  cp "$MONGO_SERVER_SOURCES/pom.xml" "$tmp/pom.xml"
+  cp "$MONGO_SERVER_SOURCES/pom.xml" "$out/pom.xml"
   # Maven's log is shown only when it fails (its quiet mode still prints colour codes).
-  if ! mvn -B -Dstyle.color=never -f "$tmp/pom.xml" dependency:copy-dependencies -DoutputDirectory="$tmp/lib" >"$tmp/maven.log" 2>&1; then
-    cat "$tmp/maven.log" >&2
+  if ! mvn -B -Dstyle.color=never -f "$out/pom.xml" dependency:copy-dependencies -DoutputDirectory="$out/lib" >"$out/maven.log" 2>&1; then
+    cat "$out/maven.log" >&2
     die "mongo-java-server: Maven could not fetch the jars"
   fi
-  rm "$tmp/pom.xml" "$tmp/maven.log"
+  rm "$out/pom.xml" "$out/maven.log"
 
   log "mongo-java-server: compiling the launcher"
-  javac -nowarn -cp "$tmp/lib/*" -d "$tmp/classes" "$MONGO_SERVER_SOURCES/MongoServerLauncher.java"
-  mongo_sources_hash >"$tmp/sources.sha256"
-
-  rm -rf "$MONGO_SERVER_DIR"
-  # -T: never move into a directory that a concurrent install has just put in place.
-  mv -T "$tmp" "$MONGO_SERVER_DIR" || mongo_server_is_current ||
-    die "mongo-java-server: could not move the build into $MONGO_SERVER_DIR"
+  javac -nowarn -cp "$out/lib/*" -d "$out/classes" "$MONGO_SERVER_SOURCES/MongoServerLauncher.java"
 }
 
 install_mongo_server() {
-  if mongo_server_is_current; then
+  local hash
+  hash=$(mongo_sources_hash)
+  if is_current "$MONGO_SERVER_DIR" "$hash"; then
     log "mongo-java-server: $MONGO_SERVER_DIR is present"
     return
   fi
-  build_mongo_server
+  build_into_cache "$MONGO_SERVER_DIR" "$hash" build_mongo_server
   log "mongo-java-server: installed $MONGO_SERVER_DIR ($(find "$MONGO_SERVER_DIR/lib" -name '*.jar' | wc -l) jars)"
+}
+
+find_go() {
+  local go required actual
+  if command -v go >/dev/null 2>&1; then go=$(command -v go)
+  elif [ -x /usr/local/go/bin/go ]; then go=/usr/local/go/bin/go
+  else die "Go >= $(required_go_version) is needed to build MailHog, but no 'go' was found (Debian 12's golang-go is too old)"
+  fi
+  required=$(required_go_version)
+  actual=$("$go" env GOVERSION)
+  actual=${actual#go}
+  if [ "$(printf '%s\n' "$required" "$actual" | sort -V | head -n1)" != "$required" ]; then
+    die "Go >= $required is needed to build MailHog, but $go is $actual"
+  fi
+  echo "$go"
+}
+
+required_go_version() {
+  sed -n 's/^go //p' "$MAILHOG_SOURCES/go.mod"
+}
+
+mailhog_sources_hash() {
+  sources_hash "$MAILHOG_SOURCES/go.mod" "$MAILHOG_SOURCES/go.sum" \
+    "$MAILHOG_SOURCES/linkio/go.mod" "$MAILHOG_SOURCES/linkio/linkio.go"
+}
+
+# Every module is checked against go.sum (-mod=readonly), whose lines the checksum database
+# vouched for when they were added; the local toolchain is used as it is.
+build_mailhog() {
+  local out=$1 go
+  go=$(find_go)
+  log "mailhog: building it with $go from the module proxy"
+  (cd "$MAILHOG_SOURCES" &&
+    CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false \
+      "$go" build -mod=readonly -trimpath -o "$out/mailhog" github.com/mailhog/MailHog)
+}
+
+install_mailhog() {
+  local hash
+  hash=$(mailhog_sources_hash)
+  if is_current "$MAILHOG_DIR" "$hash"; then
+    log "mailhog: $MAILHOG_DIR is present"
+    return
+  fi
+  build_into_cache "$MAILHOG_DIR" "$hash" build_mailhog
+  log "mailhog: installed $MAILHOG_DIR/mailhog"
 }
 
 npm_dependencies_are_current() {
@@ -138,6 +201,7 @@ main() {
   parse_args "$@"
   install_system_packages
   install_mongo_server
+  install_mailhog
   bash "$REPO_ROOT/scripts/install-deploy-tools.sh"
   install_npm_dependencies
   build_workspaces

@@ -34,7 +34,7 @@ export async function startBroker (): Promise<void> {
   await rabbitmq.start(currentProfile())
 }
 
-/** Stops one component gracefully, e.g. "api-2", "mailer", "mongo", "maildev". */
+/** Stops one component gracefully, e.g. "api-2", "mailer", "mongo", "mailhog". */
 export async function stopComponent (name: string): Promise<void> {
   const profile = currentProfile()
   await component(profile, name).stop(profile)

@@ -1,4 +1,4 @@
-// Runs Latchkey's local stack: mongo-java-server, RabbitMQ, maildev, the auth-api replicas,
+// Runs Latchkey's local stack: mongo-java-server, RabbitMQ, mailhog, the auth-api replicas,
 // the mailer and Nginx, all bound to 127.0.0.1 with their state under .stack/<profile>/.
 //
 //   tsx scripts/stack.ts up [--foreground]   start (idempotent); --foreground follows the logs

@@ -1,12 +1,17 @@
-// Reads emailed codes from maildev's REST API (INBOX_API, e.g. http://127.0.0.1:1180/api).
-// Only mail to the given address counts, and nothing is deleted: other tests share the inbox.
+// Reads emailed codes through MailHog's API v2 (INBOX_API is its root without the version,
+// e.g. http://127.0.0.1:8125/api). Only mail to the given address counts, and nothing is
+// deleted: other tests share the inbox.
 
+/** The part of a MailHog v2 message that is read here. */
 interface Mail {
-  id: string
-  subject: string
-  text?: string
-  date: string
-  to: Array<{ address: string }>
+  Created: string
+  To: Array<{ Mailbox: string, Domain: string }>
+  Content: { Headers: Record<string, string[] | undefined> }
+}
+
+interface SearchResult {
+  total: number
+  items: Mail[]
 }
 
 export interface InboxCode {
@@ -14,20 +19,30 @@ export interface InboxCode {
   receivedAt: Date
 }
 
+// More than any test sends to one address; MailHog answers at most this many per page.
+const SEARCH_LIMIT = 250
+
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
+/** Mails to exactly `email`, oldest first (MailHog's search matches any address containing the query). */
 async function mailTo (inboxApi: string, email: string): Promise<Mail[]> {
-  const response = await fetch(`${inboxApi}/email`)
-  if (!response.ok) throw new Error(`GET ${inboxApi}/email answered ${response.status}`)
-  const mails = await response.json() as Mail[]
-  return mails
-    .filter((mail) => mail.to.some((to) => to.address.toLowerCase() === email.toLowerCase()))
-    .sort((a, b) => Date.parse(a.date) - Date.parse(b.date))
+  const url = `${inboxApi}/v2/search?kind=to&query=${encodeURIComponent(email)}&limit=${SEARCH_LIMIT}`
+  const response = await fetch(url)
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`)
+  const { items } = await response.json() as SearchResult
+  const wanted = email.toLowerCase()
+  return items
+    .filter((mail) => mail.To.some((to) => `${to.Mailbox}@${to.Domain}`.toLowerCase() === wanted))
+    .sort((a, b) => Date.parse(a.Created) - Date.parse(b.Created))
+}
+
+function subjectOf (mail: Mail): string {
+  return mail.Content.Headers.Subject?.[0] ?? ''
 }
 
 /** The code in a Latchkey mail: the subject ends with it ("Your Latchkey activation code: 0427"). */
 function codeOf (mail: Mail): string | undefined {
-  return /(\d{4,10})\s*$/.exec(mail.subject)?.[1] ?? /\b(\d{4,10})\b/.exec(mail.text ?? '')?.[1]
+  return /(\d{4,10})\s*$/.exec(subjectOf(mail))?.[1]
 }
 
 /**
@@ -43,8 +58,8 @@ export async function readCodeFromInbox (inboxApi: string, email: string, { skip
     const newest = mails.at(-1)
     if (mails.length > skip && newest !== undefined) {
       const code = codeOf(newest)
-      if (code === undefined) throw new Error(`The mail "${newest.subject}" to ${email} has no code in it`)
-      return { code, receivedAt: new Date(newest.date) }
+      if (code === undefined) throw new Error(`The mail "${subjectOf(newest)}" to ${email} has no code in its subject`)
+      return { code, receivedAt: new Date(newest.Created) }
     }
     await sleep(250)
   }

@@ -36,7 +36,7 @@ const DEFAULT_PORTS: Record<ProfileName, Ports> = {
     RABBIT_MGMT_PORT: 15672,
     RABBIT_DIST_PORT: 25672,
     SMTP_PORT: 1025,
-    INBOX_PORT: 1080,
+    INBOX_PORT: 8025,
   },
   test: {
     HTTPS_PORT: 9443,
@@ -49,7 +49,7 @@ const DEFAULT_PORTS: Record<ProfileName, Ports> = {
     RABBIT_MGMT_PORT: 15772,
     RABBIT_DIST_PORT: 25772,
     SMTP_PORT: 1125,
-    INBOX_PORT: 1180,
+    INBOX_PORT: 8125,
   },
 }
 
@@ -71,6 +71,8 @@ export interface Paths {
   webDist: string;
   /** mongo-java-server's jars (lib/) and our compiled launcher (classes/), built by install.sh. */
   mongoServer: string;
+  /** The MailHog binary built by install.sh. */
+  mailhogBinary: string;
 }
 
 export interface Profile {
@@ -156,6 +158,7 @@ function pathsFor (name: ProfileName, env: NodeJS.ProcessEnv): Paths {
     envFile: join(root, 'env'),
     webDist: join(REPO_ROOT, 'services', 'web', 'dist'),
     mongoServer: join(cacheDir(env), 'mongo-server'),
+    mailhogBinary: join(cacheDir(env), 'mailhog', 'mailhog'),
   }
 }
 
@@ -166,7 +169,7 @@ function urlsFor (ports: Ports, mongoUrl: string): Profile['urls'] {
     amqp: `amqp://guest:guest@127.0.0.1:${ports.AMQP_PORT}`,
     rabbitManagement: `http://127.0.0.1:${ports.RABBIT_MGMT_PORT}`,
     smtp: `smtp://127.0.0.1:${ports.SMTP_PORT}`,
-    inbox: `http://127.0.0.1:${ports.INBOX_PORT}/index.html`,
+    inbox: `http://127.0.0.1:${ports.INBOX_PORT}/`,
     inboxApi: `http://127.0.0.1:${ports.INBOX_PORT}/api`,
     mailer: `http://127.0.0.1:${ports.MAILER_PORT}`,
   }

@@ -2,14 +2,14 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import type { Component } from './components/component.ts'
 import { logFileOf } from './components/component.ts'
-import { maildev } from './components/maildev.ts'
+import { mailhog } from './components/mailhog.ts'
 import { mongo } from './components/mongo.ts'
 import { nginx } from './components/nginx.ts'
 import { rabbitmq } from './components/rabbitmq.ts'
 import { apiReplica, mailer } from './components/services.ts'
 import { isPortFree, portOwner } from './health.ts'
 import { portsToCheck, type Profile } from './profile.ts'
-import { isAlive, logSize, readAllRecords, readRecord } from './processes.ts'
+import { isAlive, logSize, readAllRecords, readRecord, removeRecord, stopRecorded } from './processes.ts'
 import { loadSecrets } from './secrets.ts'
 
 /** Start order; `down` walks it backwards. */
@@ -17,7 +17,7 @@ export function componentsOf (profile: Profile): Component[] {
   return [
     ...(profile.externalMongoUrl ? [] : [mongo]),
     rabbitmq,
-    maildev,
+    mailhog,
     ...profile.apiPorts.map((_, index) => apiReplica(index)),
     mailer,
     nginx,
@@ -82,22 +82,28 @@ export async function up (profile: Profile, interrupted: AbortSignal): Promise<L
 }
 
 export async function down (profile: Profile): Promise<void> {
+  await stopUnknownRecords(profile)
   for (const component of componentsOf(profile).reverse()) {
     const record = readRecord(profile.paths.pids, component.name)
     if (record && isAlive(record)) console.log(`  stopping ${component.name}`)
     await component.stop(profile)
   }
-  warnAboutUnknownRecords(profile)
   rmSync(profile.paths.stackJson, { force: true })
 }
 
-/** Records that the current settings do not know about (e.g. API_REPLICAS was lowered since `up`). */
-function warnAboutUnknownRecords (profile: Profile): void {
+/**
+ * Processes this profile started that the current settings do not know about: API_REPLICAS
+ * was lowered since `up`, or the stack was started by a version with other components.
+ */
+async function stopUnknownRecords (profile: Profile): Promise<void> {
   const known = new Set(componentsOf(profile).map((component) => component.name))
   for (const record of readAllRecords(profile.paths.pids)) {
-    if (!known.has(record.name) && isAlive(record)) {
-      console.warn(`  ${record.name} (pid ${record.pid}) is still running: it was started with other settings`)
+    if (known.has(record.name)) continue
+    if (isAlive(record)) {
+      console.log(`  stopping ${record.name} (started with other settings)`)
+      await stopRecorded(record)
     }
+    removeRecord(profile.paths.pids, record.name)
   }
 }
 
@@ -136,6 +142,7 @@ export function stackVariables (profile: Profile): Record<string, string> {
     SMTP_URL: urls.smtp,
     INBOX_URL: urls.inbox,
     INBOX_API: urls.inboxApi,
+    MAILHOG_BIN: paths.mailhogBinary,
     CODE_SECRET: loadSecrets(profile).CODE_SECRET,
     JWT_KEYS_DIR: paths.jwtKeys,
     TLS_CERT: paths.tlsCert,
@@ -167,7 +174,7 @@ export function summary (profile: Profile): string {
     `Latchkey "${profile.name}" stack is up.`,
     `  API            ${urls.publicUrl}   (http://localhost:${ports.HTTP_PORT} redirects there)`,
     `  API docs       ${urls.publicUrl}/docs`,
-    `  Mail inbox     ${urls.inbox}`,
+    `  Mail inbox     ${urls.inbox}   (MailHog; its API: ${urls.inboxApi}/v2/messages)`,
     `  RabbitMQ UI    ${urls.rabbitManagement}   (guest / guest)`,
     `  MongoDB        ${urls.mongo}   (${mongoNote})`,
     `  Replicas       ${profile.apiPorts.map((port) => `127.0.0.1:${port}`).join(', ')}`,

@@ -1,14 +1,14 @@
 // Builds the page into dist/: index.html at the root, main.js and styles.css under dist/app/.
 // Settings come from the environment at build time (the page makes no request to learn them):
 //   INBOX_URL    the development mail inbox linked from the page; empty leaves the link out
-//                (default http://127.0.0.1:1080/index.html, the dev stack's maildev)
+//                (default http://127.0.0.1:8025/, the dev stack's MailHog)
 //   CODE_LENGTH  digits in an emailed code, as the API's AUTH_CODE_LENGTH / CODE_LENGTH (default 4)
 import { build } from 'esbuild'
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
-const inboxUrl = process.env.INBOX_URL ?? 'http://127.0.0.1:1080/index.html'
+const inboxUrl = process.env.INBOX_URL ?? 'http://127.0.0.1:8025/'
 const codeLength = process.env.CODE_LENGTH ?? process.env.AUTH_CODE_LENGTH ?? '4'
 
 if (!/^\d+$/.test(codeLength)) throw new Error(`CODE_LENGTH must be a number, not ${JSON.stringify(codeLength)}`)
