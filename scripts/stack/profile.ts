@@ -9,6 +9,9 @@ export const MONGO_SERVER_SOURCES = join(REPO_ROOT, 'scripts', 'mongo-server')
 
 export type ProfileName = 'dev' | 'test'
 
+/** The mailer's metrics port is METRICS_BASE_PORT + this; replicas take the ports below it. */
+const MAILER_METRICS_OFFSET = 10
+
 /** Every port is overridable by an environment variable of the same name. */
 export interface Ports {
   HTTPS_PORT: number;
@@ -22,6 +25,8 @@ export interface Ports {
   RABBIT_DIST_PORT: number;
   SMTP_PORT: number;
   INBOX_PORT: number;
+  /** Prometheus metrics: replica i (1..) at base+i, the mailer at base+10. */
+  METRICS_BASE_PORT: number;
 }
 
 const DEFAULT_PORTS: Record<ProfileName, Ports> = {
@@ -37,6 +42,7 @@ const DEFAULT_PORTS: Record<ProfileName, Ports> = {
     RABBIT_DIST_PORT: 25672,
     SMTP_PORT: 1025,
     INBOX_PORT: 8025,
+    METRICS_BASE_PORT: 9100,
   },
   test: {
     HTTPS_PORT: 9443,
@@ -50,6 +56,7 @@ const DEFAULT_PORTS: Record<ProfileName, Ports> = {
     RABBIT_DIST_PORT: 25772,
     SMTP_PORT: 1125,
     INBOX_PORT: 8125,
+    METRICS_BASE_PORT: 9200,
   },
 }
 
@@ -79,6 +86,9 @@ export interface Profile {
   name: ProfileName;
   ports: Ports;
   apiPorts: number[];
+  /** Where each replica serves /metrics, in the order of apiPorts. */
+  apiMetricsPorts: number[];
+  mailerMetricsPort: number;
   paths: Paths;
   /** Set when the user points the stack at their own MongoDB; the embedded stand-in is then not started. */
   externalMongoUrl: string | undefined;
@@ -99,6 +109,11 @@ export function loadProfile (env: NodeJS.ProcessEnv = process.env): Profile {
   const name = profileName(env.STACK_PROFILE)
   const ports = portsFromEnv(DEFAULT_PORTS[name], env)
   const apiPorts = Array.from({ length: ports.API_REPLICAS }, (_, i) => ports.API_BASE_PORT + i)
+  const mailerMetricsPort = ports.METRICS_BASE_PORT + MAILER_METRICS_OFFSET
+  if (ports.API_REPLICAS >= MAILER_METRICS_OFFSET) {
+    throw new Error(`API_REPLICAS must be below ${MAILER_METRICS_OFFSET}: replica metrics ports (METRICS_BASE_PORT+1..) would reach the mailer's (+${MAILER_METRICS_OFFSET})`)
+  }
+  if (mailerMetricsPort > 65535) throw new Error(`METRICS_BASE_PORT must be at most ${65535 - MAILER_METRICS_OFFSET}`)
   const ownMongoUrl = `mongodb://127.0.0.1:${ports.MONGO_PORT}/latchkey`
   // Tests source .stack/<profile>/env, which sets MONGO_URL to the stack's own server: not external.
   const externalMongoUrl = env.MONGO_URL && env.MONGO_URL !== ownMongoUrl ? env.MONGO_URL : undefined
@@ -106,6 +121,8 @@ export function loadProfile (env: NodeJS.ProcessEnv = process.env): Profile {
     name,
     ports,
     apiPorts,
+    apiMetricsPorts: apiPorts.map((_, i) => ports.METRICS_BASE_PORT + 1 + i),
+    mailerMetricsPort,
     paths: pathsFor(name, env),
     externalMongoUrl,
     urls: urlsFor(ports, externalMongoUrl ?? ownMongoUrl),
@@ -186,6 +203,11 @@ export function portsToCheck (profile: Profile): { port: number; variable: strin
       variable: `API_BASE_PORT (+${i}, replica api-${i + 1} of API_REPLICAS)`,
     })),
     { port: ports.MAILER_PORT, variable: 'MAILER_PORT' },
+    ...profile.apiMetricsPorts.map((port, i) => ({
+      port,
+      variable: `METRICS_BASE_PORT (+${i + 1}, metrics of api-${i + 1})`,
+    })),
+    { port: profile.mailerMetricsPort, variable: `METRICS_BASE_PORT (+${MAILER_METRICS_OFFSET}, metrics of the mailer)` },
     { port: ports.AMQP_PORT, variable: 'AMQP_PORT' },
     { port: ports.RABBIT_MGMT_PORT, variable: 'RABBIT_MGMT_PORT' },
     { port: ports.RABBIT_DIST_PORT, variable: 'RABBIT_DIST_PORT' },

@@ -136,6 +136,10 @@ export function stackVariables (profile: Profile): Record<string, string> {
     HTTP_PORT: String(ports.HTTP_PORT),
     API_PORTS: profile.apiPorts.join(','),
     MAILER_PORT: String(ports.MAILER_PORT),
+    METRICS_BASE_PORT: String(ports.METRICS_BASE_PORT),
+    API_METRICS_PORTS: profile.apiMetricsPorts.join(','),
+    MAILER_METRICS_PORT: String(profile.mailerMetricsPort),
+    METRICS_URLS: metricsUrls(profile).join(','),
     MONGO_URL: urls.mongo,
     AMQP_URL: urls.amqp,
     RABBIT_MGMT_URL: urls.rabbitManagement,
@@ -149,6 +153,11 @@ export function stackVariables (profile: Profile): Record<string, string> {
     STACK_PIDS_DIR: paths.pids,
     STACK_LOGS_DIR: paths.logs,
   }
+}
+
+/** Every process's Prometheus endpoint: the replicas in order, then the mailer. */
+function metricsUrls (profile: Profile): string[] {
+  return [...profile.apiMetricsPorts, profile.mailerMetricsPort].map((port) => `http://127.0.0.1:${port}/metrics`)
 }
 
 function shellValue (value: string): string {
@@ -178,6 +187,7 @@ export function summary (profile: Profile): string {
     `  RabbitMQ UI    ${urls.rabbitManagement}   (guest / guest)`,
     `  MongoDB        ${urls.mongo}   (${mongoNote})`,
     `  Replicas       ${profile.apiPorts.map((port) => `127.0.0.1:${port}`).join(', ')}`,
+    `  Metrics        ${profile.apiMetricsPorts.map((port, i) => `api-${i + 1} :${port}`).join(', ')}, mailer :${profile.mailerMetricsPort}   (http://127.0.0.1:<port>/metrics)`,
     `  Logs           ${paths.logs}`,
     `  Stop with      ${stopCommand}`,
   ].join('\n')
