@@ -1,6 +1,6 @@
 import t from 'tap'
 import { EventTypes } from '@latchkey/shared'
-import { buildTestApp, codeEvent, drainDeadLetters, freePort, inboxFor, publishEvent, sleep, startMaildev, uniqueRecipient, waitFor, waitForMail } from './helper.js'
+import { buildTestApp, codeEvent, drainDeadLetters, freePort, inboxFor, publishEvent, sleep, startMailHog, uniqueRecipient, waitFor, waitForMail } from './helper.js'
 
 t.test('while SMTP is down mails are retried with backoff, then delivered once it is back', async (t) => {
   const smtpPort = await freePort()
@@ -28,13 +28,13 @@ t.test('while SMTP is down mails are retried with backoff, then delivered once i
     { timeoutMs: 10_000, what: 'the short-lived code to be dropped' })
   t.ok((await app.deliveries.find(shortLived.id))!.attempts > 1, 'it was retried before it expired')
 
-  const maildev = await startMaildev(smtpPort)
-  t.teardown(maildev.stop)
-  const [mail] = await waitForMail(maildev.inboxApi, to, 15_000)
+  const mailHog = await startMailHog(smtpPort)
+  t.teardown(mailHog.stop)
+  const [mail] = await waitForMail(mailHog.inboxApi, to, 15_000)
   t.equal(mail?.subject, 'Your Latchkey activation code: 5150', 'delivered once SMTP is back')
   await sleep(1500)
-  t.equal((await inboxFor(maildev.inboxApi, to)).length, 1, 'exactly one mail')
-  t.equal((await inboxFor(maildev.inboxApi, shortLivedTo)).length, 0, 'the expired code is never mailed late')
+  t.equal((await inboxFor(mailHog.inboxApi, to)).length, 1, 'exactly one mail')
+  t.equal((await inboxFor(mailHog.inboxApi, shortLivedTo)).length, 0, 'the expired code is never mailed late')
   const record = await app.deliveries.find(event.id)
   t.equal(record?.status, 'sent')
   t.ok(record!.attempts > 1, `sent on attempt ${record?.attempts}`)
