@@ -1,5 +1,5 @@
 import t from 'tap'
-import { EventTypes } from '@latchkey/shared'
+import { EventTypes, type CloudEvent, type CodeDeliveryData } from '@latchkey/shared'
 import { startHoldingRelay } from './holding-relay.js'
 import { codeEvent, inboxFor, publishEvent, sleep, startMailerProcess, stopProcess, testEnvironment, uniqueRecipient, type MailerProcess, withTimeout } from './helper.js'
 
@@ -26,7 +26,7 @@ t.test(`a mailer killed (SIGKILL) in the middle of an SMTP send loses no code ma
   })
 
   mailer = await startMailerProcess(env)
-  const events = []
+  const events: Array<CloudEvent<CodeDeliveryData>> = []
   for (let trial = 1; trial <= trials; trial++) {
     const event = codeEvent(EventTypes.userRegistered, uniqueRecipient(`crash-${trial}`), { code: String(1000 + trial), expiresInMs: 60_000 })
     events.push(event)

@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import { once } from 'node:events'
+import { createServer, type Socket } from 'node:net'
+import { PassThrough, type Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import amqplib from 'amqplib'
@@ -78,9 +80,9 @@ export interface TestApp {
 }
 
 /** Builds the real mailer in-process, waits until it consumes, and removes everything it used when the test ends. */
-export async function buildTestApp (t: Teardown, overrides: ConfigOverrides = {}): Promise<TestApp> {
+export async function buildTestApp (t: Teardown, overrides: ConfigOverrides = {}, options: { logStream?: Writable } = {}): Promise<TestApp> {
   const { config, servers, cleanup } = testEnvironment(overrides)
-  const fastify = Fastify({ logger: { level: config.LOG_LEVEL } })
+  const fastify = Fastify({ logger: { level: config.LOG_LEVEL, ...(options.logStream === undefined ? {} : { stream: options.logStream }) } })
   // fastify-plugin around the app exposes its decorators (stats, delivery log) to the test.
   await fastify.register(fp(app), config)
   await fastify.ready()
@@ -372,4 +374,70 @@ export async function withTimeout<T> (promise: Promise<T>, timeoutMs: number, wh
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** Collects an app's JSON log lines, for tests that check what was logged. */
+export function logCollector (): { stream: Writable, lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new PassThrough()
+  stream.setEncoding('utf8')
+  let rest = ''
+  stream.on('data', (text: string) => {
+    const parts = (rest + text).split('\n')
+    rest = parts.pop() ?? ''
+    for (const line of parts) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
+  })
+  return { stream, lines }
+}
+
+/** An SMTP server that refuses every recipient, quoting the address as real servers do. */
+export async function startRefusingSmtp (): Promise<{ url: string, close: () => Promise<void> }> {
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.write('220 refusing.test ESMTP\r\n')
+    let buffered = ''
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1')
+      let end
+      while ((end = buffered.indexOf('\r\n')) >= 0) {
+        const line = buffered.slice(0, end)
+        buffered = buffered.slice(end + 2)
+        const verb = line.slice(0, 4).toUpperCase()
+        if (verb === 'RCPT') socket.write(`550 5.1.1 ${line.slice(8).trim()}: Recipient address rejected: User unknown\r\n`)
+        else if (verb === 'QUIT') socket.end('221 bye\r\n')
+        else socket.write('250 ok\r\n')
+      }
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }
+}
+
+export interface MetricSample { name: string, labels: Record<string, string>, value: number }
+
+/** Scrapes a Prometheus endpoint over HTTP and returns its samples (comments dropped). */
+export async function scrapeMetrics (url: string): Promise<MetricSample[]> {
+  const response = await fetch(url)
+  if (!response.ok) throw new Error(`metrics answered ${response.status}`)
+  return (await response.text()).split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (match === null) throw new Error(`not a sample line: ${line}`)
+    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map(([, key, value]) => [key!, value!]))
+    return { name: match[1]!, labels, value: Number(match[3]) }
+  })
+}
+
+/** The value of the one sample with this name whose labels include these; undefined if there is none. */
+export function sampleValue (samples: MetricSample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  return samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value
 }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { EventTypes } from '@latchkey/shared'
-import { buildTestApp, codeEvent, drainDeadLetters, freePort, inboxFor, publishEvent, sleep, startMailHog, uniqueRecipient, waitFor, waitForMail } from './helper.js'
+import { buildTestApp, codeEvent, drainDeadLetters, freePort, inboxFor, publishEvent, sleep, startMailHog, startRefusingSmtp, uniqueRecipient, waitFor, waitForMail } from './helper.js'
 
 t.test('while SMTP is down mails are retried with backoff, then delivered once it is back', async (t) => {
   const smtpPort = await freePort()
@@ -57,4 +57,19 @@ t.test('when every attempt fails the message ends in the dead-letter queue', asy
   t.equal(letters.length, 1, 'in the dead-letter queue')
   t.equal(letters[0]?.body, JSON.stringify(event), 'unchanged')
   t.equal(letters[0]?.headers['x-latchkey-attempt'], 2, 'after two parked retries')
+})
+
+t.test('a refused recipient is dead-lettered at once, and its address is kept nowhere', async (t) => {
+  const refusing = await startRefusingSmtp()
+  t.teardown(refusing.close)
+  const { app, config } = await buildTestApp(t, { SMTP_URL: refusing.url })
+  const to = uniqueRecipient('refused')
+  const event = codeEvent(EventTypes.userRegistered, to)
+  await publishEvent(config, event)
+  await waitFor(() => app.inboxEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the message to be dead-lettered' })
+  t.equal(app.inboxEvents.stats.retried, 0, 'a 5xx is final: no retry')
+  const record = await app.deliveries.find(event.id)
+  t.match(record, { status: 'failed', lastError: /550 .*<\[recipient\]>: Recipient address rejected/ }, 'the reason is kept')
+  t.notMatch(JSON.stringify(record), /@/, 'but not the address the server quoted')
+  t.equal((await drainDeadLetters(config)).length, 1)
 })

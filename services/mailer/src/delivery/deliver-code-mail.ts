@@ -98,5 +98,5 @@ async function sendHoldingClaim (event: MailEvent, claim: Claim, { deliveries, s
 }
 
 function withoutAddress (text: string, address: string): string {
-  return text.replace(new RegExp(address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '<recipient>')
+  return text.replace(new RegExp(address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '[recipient]')
 }
