@@ -41,13 +41,13 @@ async function inboxEvents (fastify: FastifyInstance, options: InboxEventsOption
     log
   })
   const broker = new BrokerLink({ url: options.amqpUrl, connectionName: 'mailer', log, setup: consumer.attach })
-  // eslint-disable-next-line no-new -- the registry keeps it; it reads the link when scraped
-  new Gauge({
+  const consumerConnected = new Gauge({
     name: 'mailer_consumer_connected',
     help: '1 while the mailer is connected to RabbitMQ and consuming, else 0',
-    registers: [fastify.metrics.registry],
+    registers: [],
     collect () { this.set(broker.connected ? 1 : 0) }
   })
+  fastify.metrics.registry.registerMetric(consumerConnected)
 
   fastify.decorate('inboxEvents', {
     queues,
