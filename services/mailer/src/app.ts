@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { serviceMetrics } from '@latchkey/shared'
 import type { MailerConfig } from './config.js'
 import deliveryLog from './delivery/delivery-log.js'
 import health from './health/health.js'
@@ -7,9 +8,15 @@ import smtp from './mail/smtp.js'
 
 export type AppOptions = MailerConfig
 
-/** The whole mailer as one plugin: the delivery log and SMTP first, then the consumer that uses them. */
+/** The whole mailer as one plugin: metrics, the delivery log and SMTP first, then the consumer that uses them. */
 export default async function app (fastify: FastifyInstance, config: AppOptions): Promise<void> {
-  await fastify.register(deliveryLog, { mongoUrl: config.MONGO_URL })
+  await fastify.register(serviceMetrics, { service: 'mailer', host: config.METRICS_HOST, port: config.METRICS_PORT })
+  await fastify.register(deliveryLog, {
+    mongoUrl: config.MONGO_URL,
+    leaseMs: config.DELIVERY_LEASE_MS,
+    retentionMs: config.DELIVERY_RETENTION_HOURS * 3_600_000,
+    sweepIntervalMs: config.DELIVERY_SWEEP_INTERVAL_MS
+  })
   await fastify.register(smtp, { url: config.SMTP_URL, from: config.MAIL_FROM })
   await fastify.register(inboxEvents, {
     amqpUrl: config.AMQP_URL,

@@ -22,7 +22,20 @@ export const MailerConfigSchema = Type.Object({
    */
   MAX_DELIVERY_ATTEMPTS: Type.Integer({ default: 8, minimum: 1, maximum: 100 }),
   RETRY_BASE_DELAY_MS: Type.Integer({ default: 1000, minimum: 1 }),
-  RETRY_MAX_DELAY_MS: Type.Integer({ default: 60000, minimum: 1 })
+  RETRY_MAX_DELAY_MS: Type.Integer({ default: 60000, minimum: 1 }),
+  /**
+   * How long a claim on an event outlives its holder's last renewal (every third of it while
+   * sending). A crashed mailer's mail is sent again about this long after the crash, so it must
+   * stay well inside a code's life (60 s), and well above a MongoDB round trip.
+   */
+  DELIVERY_LEASE_MS: Type.Integer({ default: 10_000, minimum: 1000, maximum: 30_000 }),
+  /** How long a delivery record is kept after its last change. */
+  DELIVERY_RETENTION_HOURS: Type.Integer({ default: 168, minimum: 1, maximum: 8760 }),
+  /** How often expired delivery records are deleted (servers without a TTL monitor need it). */
+  DELIVERY_SWEEP_INTERVAL_MS: Type.Integer({ default: 600_000, minimum: 100 }),
+  /** Prometheus metrics, on a listener of their own (never published through Nginx). */
+  METRICS_HOST: Type.String({ default: '127.0.0.1' }),
+  METRICS_PORT: Type.Integer({ default: 9110, minimum: 0, maximum: 65535 })
 })
 
 export type MailerConfig = Static<typeof MailerConfigSchema>

@@ -1,5 +1,7 @@
 import t from 'tap'
+import { MongoClient } from 'mongodb'
 import { EventTypes } from '@latchkey/shared'
+import type { DeliveryRecord } from '../src/delivery/delivery-log.js'
 import { buildTestApp, codeEvent, findDelivery, inboxFor, publishEvent, sleep, uniqueRecipient, waitFor, waitForMail } from './helper.js'
 
 t.test('a user.registered event becomes exactly one activation mail', async (t) => {
@@ -23,8 +25,10 @@ t.test('a user.registered event becomes exactly one activation mail', async (t) 
   t.equal(mail?.headers['x-latchkey-event-id'], event.id, 'carries the event id')
 
   const record = await app.deliveries.find(event.id)
-  t.match(record, { status: 'sent', to, type: 'user.registered' }, 'recorded as sent')
+  t.match(record, { status: 'sent', type: 'user.registered', attempts: 1 }, 'recorded as sent')
   t.ok(record?.sentAt instanceof Date)
+  t.notMatch(JSON.stringify(record), /mailer-test\.example/, 'the record keeps no recipient address')
+  t.notOk(record?.holder ?? record?.leaseUntil, 'no claim left behind')
 })
 
 t.test('password reset and resend events get their own wording', async (t) => {
@@ -91,4 +95,26 @@ t.test('closing the app lets the mail in hand finish first', async (t) => {
   t.equal(app.inboxEvents.stats.sent, 1, 'sent before close returned')
   t.equal((await inboxFor(servers.inboxApi, to)).length, 1)
   t.equal((await findDelivery(config.MONGO_URL, event.id))?.status, 'sent', 'recorded while MongoDB was still open')
+})
+
+t.test('the running mailer deletes delivery records past their retention', async (t) => {
+  const { app, config, servers } = await buildTestApp(t, { DELIVERY_SWEEP_INTERVAL_MS: '200' })
+  const to = uniqueRecipient('retention')
+  const event = codeEvent(EventTypes.userRegistered, to)
+  await publishEvent(config, event)
+  await waitForMail(servers.inboxApi, to)
+  await waitFor(async () => (await app.deliveries.find(event.id))?.status === 'sent', { timeoutMs: 5000, what: 'the record' })
+
+  // A record written a week ago, as the mailer would have, with its retention run out.
+  const client = new MongoClient(config.MONGO_URL)
+  t.teardown(async () => await client.close())
+  const old = new Date(Date.now() - 7 * 24 * 3_600_000)
+  await client.db().collection<DeliveryRecord>('deliveries').insertOne({ _id: 'old-event', type: EventTypes.userRegistered, status: 'sent', attempts: 1, sentAt: old, updatedAt: old, expiresAt: new Date(Date.now() - 1000) })
+
+  await waitFor(async () => await app.deliveries.find('old-event') === null, { timeoutMs: 5000, what: 'the old record to be swept' })
+  t.match(await app.deliveries.find(event.id), { status: 'sent' }, 'the recent record stays')
+  const expiresIn = (await app.deliveries.find(event.id))!.expiresAt.getTime() - Date.now()
+  t.ok(expiresIn > 167 * 3_600_000 && expiresIn <= 168 * 3_600_000, 'kept for the default retention of 168 hours')
+  const indexes = await client.db().collection('deliveries').indexes()
+  t.match(indexes.find((index) => index.name === 'expiresAt_ttl'), { key: { expiresAt: 1 }, expireAfterSeconds: 0 }, 'a TTL index for servers that run a TTL monitor')
 })

@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { existsSync, readFileSync } from 'node:fs'
+import { once } from 'node:events'
+import { createServer, type Socket } from 'node:net'
+import { PassThrough, type Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import amqplib from 'amqplib'
@@ -27,8 +26,7 @@ export function testServers (): TestServers {
   const missing = names.filter((name) => !process.env[name])
   if (missing.length > 0) {
     throw new Error(`mailer tests need real servers; set ${missing.join(', ')} ` +
-      '(e.g. MONGO_URL=mongodb://127.0.0.1:27117/latchkey AMQP_URL=amqp://guest:guest@127.0.0.1:5672 ' +
-      'SMTP_URL=smtp://127.0.0.1:1025 INBOX_API=http://127.0.0.1:1080/api)')
+      '(e.g. `set -a && . /path/to/latchkey/.stack/test/env && set +a`)')
   }
   return {
     mongoUrl: process.env.MONGO_URL!,
@@ -38,22 +36,24 @@ export function testServers (): TestServers {
   }
 }
 
-export interface TestApp {
-  app: FastifyInstance
+export type ConfigOverrides = Partial<Record<keyof MailerConfig, string>>
+
+export interface TestEnvironment {
+  /** The mailer's environment: for the app built in-process, or a spawned mailer. */
+  env: Record<string, string>
   config: MailerConfig
   servers: TestServers
+  /** Deletes the exchange, queues and database the environment used. */
+  cleanup: () => Promise<void>
 }
 
-/**
- * Builds the real mailer on names nobody else uses (its own exchange, queues and database),
- * waits until it consumes, and removes all of it when the test ends.
- */
-export async function buildTestApp (t: Teardown, overrides: Partial<Record<keyof MailerConfig, string>> = {}): Promise<TestApp> {
+/** A mailer configuration on names nobody else uses: its own exchange, queues and database. */
+export function testEnvironment (overrides: ConfigOverrides = {}): TestEnvironment {
   const servers = testServers()
   const id = randomBytes(5).toString('hex')
   const mongoUrl = new URL(servers.mongoUrl)
   mongoUrl.pathname = `/mailer_test_${id}`
-  const config = loadConfig(MailerConfigSchema, {
+  const env = {
     MONGO_URL: mongoUrl.toString(),
     AMQP_URL: servers.amqpUrl,
     SMTP_URL: servers.smtpUrl,
@@ -61,18 +61,34 @@ export async function buildTestApp (t: Teardown, overrides: Partial<Record<keyof
     MAIL_QUEUE: `test.${id}.mailer`,
     RETRY_BASE_DELAY_MS: '200',
     RETRY_MAX_DELAY_MS: '2000',
+    METRICS_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides
-  })
+  }
+  const config = loadConfig(MailerConfigSchema, env)
+  const cleanup = async (): Promise<void> => {
+    await removeTopology(config)
+    await dropDatabase(config.MONGO_URL)
+  }
+  return { env, config, servers, cleanup }
+}
 
-  const fastify = Fastify({ logger: { level: config.LOG_LEVEL } })
+export interface TestApp {
+  app: FastifyInstance
+  config: MailerConfig
+  servers: TestServers
+}
+
+/** Builds the real mailer in-process, waits until it consumes, and removes everything it used when the test ends. */
+export async function buildTestApp (t: Teardown, overrides: ConfigOverrides = {}, options: { logStream?: Writable } = {}): Promise<TestApp> {
+  const { config, servers, cleanup } = testEnvironment(overrides)
+  const fastify = Fastify({ logger: { level: config.LOG_LEVEL, ...(options.logStream === undefined ? {} : { stream: options.logStream }) } })
   // fastify-plugin around the app exposes its decorators (stats, delivery log) to the test.
   await fastify.register(fp(app), config)
   await fastify.ready()
   t.teardown(async () => {
     await fastify.close()
-    await removeTopology(config)
-    await dropDatabase(config.MONGO_URL)
+    await cleanup()
   })
   await waitFor(() => fastify.inboxEvents.connected, { timeoutMs: 20_000, what: 'the mailer to consume' })
   return { app: fastify, config, servers }
@@ -114,7 +130,7 @@ export function codeEvent (type: EventType, email: string, options: { code?: str
 }
 
 /** Publishes like auth-api does, and fails if no queue took the message. */
-export async function publish (config: MailerConfig, routingKey: string, body: string | object, messageId: string): Promise<void> {
+export async function publish (config: MailerConfig, routingKey: string, body: string | object, messageId: string, headers: Record<string, string> = {}): Promise<void> {
   const connection = await amqplib.connect(config.AMQP_URL)
   try {
     const channel = await connection.createConfirmChannel()
@@ -125,7 +141,8 @@ export async function publish (config: MailerConfig, routingKey: string, body: s
       mandatory: true,
       messageId,
       correlationId: `test-${messageId}`,
-      contentType: 'application/cloudevents+json'
+      contentType: 'application/cloudevents+json',
+      headers
     })
     await channel.waitForConfirms()
     // A basic.return arrives before the confirm of the same message.
@@ -135,8 +152,8 @@ export async function publish (config: MailerConfig, routingKey: string, body: s
   }
 }
 
-export async function publishEvent (config: MailerConfig, event: CloudEvent): Promise<void> {
-  await publish(config, event.type, event, event.id)
+export async function publishEvent (config: MailerConfig, event: CloudEvent, headers: Record<string, string> = {}): Promise<void> {
+  await publish(config, event.type, event, event.id, headers)
 }
 
 /** Whether the broker routes a message with this key anywhere (it does not, if nothing binds it). */
@@ -176,19 +193,68 @@ export async function drainDeadLetters (config: MailerConfig): Promise<DeadLette
 }
 
 export interface InboxMail {
-  to: Array<{ address: string }>
+  /** Envelope recipients, lower-cased. */
+  to: string[]
   subject: string
   text: string
   html: string
+  /** First value of each header, by lower-cased name. */
   headers: Record<string, string>
+  /** When the catcher accepted it. */
+  receivedAt: Date
 }
 
-/** Mails in a maildev inbox for one recipient. */
+interface MailHogPart {
+  Headers: Record<string, string[]>
+  Body: string
+  MIME: { Parts: MailHogPart[] } | null
+}
+
+interface MailHogMessage {
+  Created: string
+  To: Array<{ Mailbox: string, Domain: string }>
+  Content: MailHogPart
+  MIME: { Parts: MailHogPart[] } | null
+}
+
+/** Mails in a MailHog inbox for one recipient (API v2 search, then an exact match on the envelope). */
 export async function inboxFor (inboxApi: string, address: string): Promise<InboxMail[]> {
-  const response = await fetch(`${inboxApi}/email`)
+  const response = await fetch(`${inboxApi}/v2/search?kind=to&query=${encodeURIComponent(address)}&limit=1000`)
   if (!response.ok) throw new Error(`inbox answered ${response.status}`)
-  const mails = await response.json() as InboxMail[]
-  return mails.filter((mail) => mail.to.some((to) => to.address.toLowerCase() === address.toLowerCase()))
+  const { items } = await response.json() as { items: MailHogMessage[] }
+  return items.map(readMail).filter((mail) => mail.to.includes(address.toLowerCase()))
+}
+
+function readMail (message: MailHogMessage): InboxMail {
+  const headers = Object.fromEntries(Object.entries(message.Content.Headers).map(([name, values]) => [name.toLowerCase(), values[0] ?? '']))
+  const parts = leafParts(message.MIME === null ? [message.Content] : message.MIME.Parts)
+  const bodyOf = (type: string): string => {
+    const part = parts.find((candidate) => (candidate.Headers['Content-Type']?.[0] ?? '').startsWith(type))
+    return part === undefined ? '' : decodeBody(part.Body, part.Headers['Content-Transfer-Encoding']?.[0])
+  }
+  return {
+    to: message.To.map(({ Mailbox, Domain }) => `${Mailbox}@${Domain}`.toLowerCase()),
+    subject: headers.subject ?? '',
+    text: bodyOf('text/plain'),
+    html: bodyOf('text/html'),
+    headers,
+    receivedAt: new Date(message.Created)
+  }
+}
+
+function leafParts (parts: MailHogPart[]): MailHogPart[] {
+  return parts.flatMap((part) => part.MIME === null ? [part] : leafParts(part.MIME.Parts))
+}
+
+function decodeBody (body: string, encoding = '7bit'): string {
+  switch (encoding.toLowerCase()) {
+    case 'base64':
+      return Buffer.from(body, 'base64').toString('utf8')
+    case 'quoted-printable':
+      return Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))), 'latin1').toString('utf8')
+    default:
+      return body
+  }
 }
 
 export async function waitForMail (inboxApi: string, address: string, timeoutMs = 15_000): Promise<InboxMail[]> {
@@ -229,47 +295,149 @@ export async function freePort (): Promise<number> {
   })
 }
 
-export interface Maildev {
+export interface MailCatcher {
+  smtpPort: number
   inboxApi: string
   stop: () => Promise<void>
 }
 
-/** maildev exports no package.json, so find its manifest by walking up from its entry point. */
-function maildevBin (): string {
-  let dir = dirname(fileURLToPath(import.meta.resolve('maildev')))
-  for (;;) {
-    const manifestPath = join(dir, 'package.json')
-    if (existsSync(manifestPath)) {
-      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { name?: string, bin?: string | Record<string, string> }
-      if (manifest.name === 'maildev' && manifest.bin !== undefined) {
-        return join(dir, typeof manifest.bin === 'string' ? manifest.bin : manifest.bin.maildev!)
-      }
-    }
-    if (dirname(dir) === dir) throw new Error('maildev is not installed (npm install -w services/mailer)')
-    dir = dirname(dir)
-  }
-}
-
-/** A maildev of our own, for tests that need to switch SMTP off and on. */
-export async function startMaildev (smtpPort: number): Promise<Maildev> {
-  const binPath = maildevBin()
-  const webPort = await freePort()
-  const child: ChildProcess = spawn(process.execPath, [
-    binPath,
-    '--smtp', String(smtpPort), '--web', String(webPort), '--ip', '127.0.0.1', '--web-ip', '127.0.0.1'
+/** A MailHog of our own (in memory, free ports), for tests that need to switch SMTP off and on. */
+export async function startMailHog (smtpPort?: number): Promise<MailCatcher> {
+  const bin = process.env.MAILHOG_BIN
+  if (bin === undefined || bin === '') throw new Error('MAILHOG_BIN is not set: source the test stack\'s env file')
+  const port = smtpPort ?? await freePort()
+  const httpPort = await freePort()
+  const child = spawn(bin, [
+    '-smtp-bind-addr', `127.0.0.1:${port}`,
+    '-api-bind-addr', `127.0.0.1:${httpPort}`,
+    '-ui-bind-addr', `127.0.0.1:${httpPort}`,
+    '-storage', 'memory'
   ], { stdio: 'ignore' })
-  const inboxApi = `http://127.0.0.1:${webPort}/api`
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGTERM')
-    await exited
-  }
+  const inboxApi = `http://127.0.0.1:${httpPort}/api`
+  const stop = async (): Promise<void> => await stopProcess(child)
   try {
-    await waitFor(async () => await fetch(`${inboxApi}/email`).then((r) => r.ok, () => false), { timeoutMs: 15_000, what: 'maildev to start' })
+    await waitFor(async () => await fetch(`${inboxApi}/v2/messages`).then((r) => r.ok, () => false), { timeoutMs: 15_000, what: 'MailHog to start' })
   } catch (err) {
     await stop()
     throw err
   }
-  return { inboxApi, stop }
+  return { smtpPort: port, inboxApi, stop }
+}
+
+/** SIGTERM, and waits until the process is gone. */
+export async function stopProcess (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill(signal)
+  await exited
+}
+
+export interface MailerProcess {
+  child: ChildProcess
+  /** The mailer's HTTP address (health and readiness). */
+  url: string
+}
+
+const mailerDir = new URL('..', import.meta.url)
+
+/**
+ * The real mailer as its own process (`node --import tsx src/server.ts`, so it runs the source
+ * under test), started with the given environment; resolves once it says it is ready.
+ */
+export async function startMailerProcess (env: Record<string, string>): Promise<MailerProcess> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: mailerDir,
+    env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port) },
+    stdio: process.env.TEST_LOG_LEVEL === undefined ? 'ignore' : 'inherit'
+  })
+  const url = `http://127.0.0.1:${port}`
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`the mailer exited with code ${child.exitCode}`)
+      return await fetch(`${url}/ready`).then((r) => r.ok, () => false)
+    }, { timeoutMs: 30_000, what: 'the mailer process to be ready' })
+  } catch (err) {
+    await stopProcess(child, 'SIGKILL')
+    throw err
+  }
+  return { child, url }
+}
+
+export async function withTimeout<T> (promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Collects an app's JSON log lines, for tests that check what was logged. */
+export function logCollector (): { stream: Writable, lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new PassThrough()
+  stream.setEncoding('utf8')
+  let rest = ''
+  stream.on('data', (text: string) => {
+    const parts = (rest + text).split('\n')
+    rest = parts.pop() ?? ''
+    for (const line of parts) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
+  })
+  return { stream, lines }
+}
+
+/** An SMTP server that refuses every recipient, quoting the address as real servers do. */
+export async function startRefusingSmtp (): Promise<{ url: string, close: () => Promise<void> }> {
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.write('220 refusing.test ESMTP\r\n')
+    let buffered = ''
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1')
+      let end
+      while ((end = buffered.indexOf('\r\n')) >= 0) {
+        const line = buffered.slice(0, end)
+        buffered = buffered.slice(end + 2)
+        const verb = line.slice(0, 4).toUpperCase()
+        if (verb === 'RCPT') socket.write(`550 5.1.1 ${line.slice(8).trim()}: Recipient address rejected: User unknown\r\n`)
+        else if (verb === 'QUIT') socket.end('221 bye\r\n')
+        else socket.write('250 ok\r\n')
+      }
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }
+}
+
+export interface MetricSample { name: string, labels: Record<string, string>, value: number }
+
+/** Scrapes a Prometheus endpoint over HTTP and returns its samples (comments dropped). */
+export async function scrapeMetrics (url: string): Promise<MetricSample[]> {
+  const response = await fetch(url)
+  if (!response.ok) throw new Error(`metrics answered ${response.status}`)
+  return (await response.text()).split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (match === null) throw new Error(`not a sample line: ${line}`)
+    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map(([, key, value]) => [key!, value!]))
+    return { name: match[1]!, labels, value: Number(match[3]) }
+  })
+}
+
+/** The value of the one sample with this name whose labels include these; undefined if there is none. */
+export function sampleValue (samples: MetricSample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  return samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value
 }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { EventTypes } from '@latchkey/shared'
-import { buildTestApp, codeEvent, drainDeadLetters, freePort, inboxFor, publishEvent, sleep, startMaildev, uniqueRecipient, waitFor, waitForMail } from './helper.js'
+import { buildTestApp, codeEvent, drainDeadLetters, freePort, inboxFor, publishEvent, sleep, startMailHog, startRefusingSmtp, uniqueRecipient, waitFor, waitForMail } from './helper.js'
 
 t.test('while SMTP is down mails are retried with backoff, then delivered once it is back', async (t) => {
   const smtpPort = await freePort()
@@ -28,13 +28,13 @@ t.test('while SMTP is down mails are retried with backoff, then delivered once i
     { timeoutMs: 10_000, what: 'the short-lived code to be dropped' })
   t.ok((await app.deliveries.find(shortLived.id))!.attempts > 1, 'it was retried before it expired')
 
-  const maildev = await startMaildev(smtpPort)
-  t.teardown(maildev.stop)
-  const [mail] = await waitForMail(maildev.inboxApi, to, 15_000)
+  const mailHog = await startMailHog(smtpPort)
+  t.teardown(mailHog.stop)
+  const [mail] = await waitForMail(mailHog.inboxApi, to, 15_000)
   t.equal(mail?.subject, 'Your Latchkey activation code: 5150', 'delivered once SMTP is back')
   await sleep(1500)
-  t.equal((await inboxFor(maildev.inboxApi, to)).length, 1, 'exactly one mail')
-  t.equal((await inboxFor(maildev.inboxApi, shortLivedTo)).length, 0, 'the expired code is never mailed late')
+  t.equal((await inboxFor(mailHog.inboxApi, to)).length, 1, 'exactly one mail')
+  t.equal((await inboxFor(mailHog.inboxApi, shortLivedTo)).length, 0, 'the expired code is never mailed late')
   const record = await app.deliveries.find(event.id)
   t.equal(record?.status, 'sent')
   t.ok(record!.attempts > 1, `sent on attempt ${record?.attempts}`)
@@ -57,4 +57,19 @@ t.test('when every attempt fails the message ends in the dead-letter queue', asy
   t.equal(letters.length, 1, 'in the dead-letter queue')
   t.equal(letters[0]?.body, JSON.stringify(event), 'unchanged')
   t.equal(letters[0]?.headers['x-latchkey-attempt'], 2, 'after two parked retries')
+})
+
+t.test('a refused recipient is dead-lettered at once, and its address is kept nowhere', async (t) => {
+  const refusing = await startRefusingSmtp()
+  t.teardown(refusing.close)
+  const { app, config } = await buildTestApp(t, { SMTP_URL: refusing.url })
+  const to = uniqueRecipient('refused')
+  const event = codeEvent(EventTypes.userRegistered, to)
+  await publishEvent(config, event)
+  await waitFor(() => app.inboxEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the message to be dead-lettered' })
+  t.equal(app.inboxEvents.stats.retried, 0, 'a 5xx is final: no retry')
+  const record = await app.deliveries.find(event.id)
+  t.match(record, { status: 'failed', lastError: /550 .*<\[recipient\]>: Recipient address rejected/ }, 'the reason is kept')
+  t.notMatch(JSON.stringify(record), /@/, 'but not the address the server quoted')
+  t.equal((await drainDeadLetters(config)).length, 1)
 })

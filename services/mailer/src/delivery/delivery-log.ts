@@ -1,90 +1,168 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { insertIfAbsent } from '@latchkey/shared'
 import { MongoClient, type Collection } from 'mongodb'
+import { Counter } from 'prom-client'
 
 export type DeliveryStatus = 'sending' | 'retrying' | 'sent' | 'dropped-expired' | 'failed'
 
-/** One document per event id: what happened to the mail that event asked for. */
+/**
+ * One document per event id: what happened to the mail that event asked for. It holds no
+ * recipient address: the event carries it, and the record is only needed to tell copies of
+ * one event apart (see the README's "Retention").
+ */
 export interface DeliveryRecord {
   _id: string
   type: string
-  to: string
   status: DeliveryStatus
-  /** Bumped by every takeover; each version can be taken over once (see `takeovers`). */
-  version: number
-  attempts: number
-  /** While `sending`: until when the handler that claimed it is presumed alive. */
+  /** While `sending`: the claim that may send, and until when its holder is presumed alive. */
+  holder?: string
   leaseUntil?: Date
+  /** Claims taken so far, the first included. */
+  attempts: number
   sentAt?: Date
   updatedAt: Date
+  /** Without the recipient address, which SMTP replies often quote. */
   lastError?: string
+  /** When the record may go: a TTL index and the periodic sweep both remove it after that. */
+  expiresAt: Date
 }
 
-export type ClaimResult = 'claimed' | 'already-sent' | 'busy'
+/** The right to send one event's mail, until the lease runs out. */
+export interface Claim {
+  eventId: string
+  holder: string
+}
 
-// Longer than the worst SMTP round trip (three 5 s timeouts), so a live sender is never overtaken.
-const sendingLeaseMs = 60_000
+export type ClaimResult =
+  | { result: 'claimed', claim: Claim }
+  | { result: 'already-sent' }
+  /** Another copy holds a live claim; `retryInMs` is when its lease will have run out. */
+  | { result: 'held', retryInMs: number }
+
+export interface DeliveryLogOptions {
+  /** How long a claim outlives its holder's last sign of life. */
+  leaseMs: number
+  retentionMs: number
+}
+
+const DUPLICATE_KEY = 11000
+// A copy that waits for a lease to run out looks again this long after it did.
+const takeoverMarginMs = 250
 
 /**
- * The `deliveries` collection, keyed by event id. It is what makes redelivered and duplicated
- * events harmless: an event whose mail went out is never sent again, and two copies of one
- * event handled at the same time cannot both send (the second finds a live `sending` claim).
+ * The `deliveries` collection, keyed by event id. It makes redelivered and duplicated events
+ * harmless: an event whose mail the SMTP server accepted is never claimed again, and of two
+ * copies handled at once only one holds the claim (the other waits for it to end). A claim is a
+ * short lease, renewed while its holder sends (`keepAlive`), so a claim whose holder died ends
+ * within one lease and the redelivered copy sends the mail while its code is still valid.
  */
 export class DeliveryLog {
-  constructor (
-    private readonly collection: Collection<DeliveryRecord>,
-    /**
-     * One document per (event, version) taken over. FerretDB v1 applies a guarded update as an
-     * unisolated read-modify-write, so two handlers could both "win" a version check; inserting
-     * a duplicate _id, though, fails atomically on every MongoDB-compatible server.
-     */
-    private readonly takeovers: Collection<{ _id: string, at: Date }>
-  ) {}
+  constructor (private readonly collection: Collection<DeliveryRecord>, private readonly options: DeliveryLogOptions) {}
 
-  async claim (eventId: string, details: { type: string, to: string }, now: Date): Promise<ClaimResult> {
-    const claimed = { status: 'sending' as const, leaseUntil: new Date(now.getTime() + sendingLeaseMs), updatedAt: now }
-    if (await insertIfAbsent(this.collection, { _id: eventId, ...details, ...claimed, version: 1, attempts: 1 })) return 'claimed'
-    const existing = await this.collection.findOne({ _id: eventId })
-    if (existing === null) return 'busy' // deleted between the two calls; the retry will insert it
-    if (existing.status === 'sent') return 'already-sent'
-    if (existing.status === 'sending' && (existing.leaseUntil?.getTime() ?? 0) > now.getTime()) return 'busy'
-    if (!await insertIfAbsent(this.takeovers, { _id: `${eventId}#${existing.version}`, at: now })) return 'busy'
+  /**
+   * One atomic write: take the record unless it is sent or claimed by a live holder, creating it
+   * if it does not exist. When it exists and cannot be taken, the upsert's insert collides with
+   * the unique `_id` (E11000), and one read says why.
+   */
+  async claim (eventId: string, type: string, now: Date): Promise<ClaimResult> {
+    const holder = randomUUID()
+    try {
+      await this.collection.findOneAndUpdate(
+        {
+          _id: eventId,
+          status: { $ne: 'sent' },
+          $or: [{ status: { $ne: 'sending' } }, { leaseUntil: { $lte: now } }]
+        },
+        {
+          $set: { type, status: 'sending', holder, leaseUntil: this.#leaseFrom(now), updatedAt: now, expiresAt: this.#expiryFrom(now) },
+          $inc: { attempts: 1 }
+        },
+        { upsert: true, projection: { _id: 1 } }
+      )
+      return { result: 'claimed', claim: { eventId, holder } }
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== DUPLICATE_KEY) throw err
+    }
+    const existing = await this.collection.findOne({ _id: eventId }, { projection: { status: 1, leaseUntil: 1 } })
+    if (existing?.status === 'sent') return { result: 'already-sent' }
+    // A clock far ahead on the holder's host must not make us wait longer than one lease.
+    const leaseLeft = Math.min(Math.max((existing?.leaseUntil?.getTime() ?? 0) - now.getTime(), 0), this.options.leaseMs)
+    return { result: 'held', retryInMs: leaseLeft + takeoverMarginMs }
+  }
+
+  /**
+   * Renews the claim's lease every third of it until `stop` is called. A renewal that fails or
+   * finds the claim taken over is reported: the mail may then be sent twice, never lost.
+   */
+  keepAlive (claim: Claim, onTrouble: (problem: string) => void): { stop: () => void } {
+    const renew = async (): Promise<void> => {
+      const now = new Date()
+      const renewed = await this.collection.updateOne(
+        { _id: claim.eventId, holder: claim.holder, status: 'sending' },
+        { $set: { leaseUntil: this.#leaseFrom(now), updatedAt: now } }
+      )
+      if (renewed.matchedCount === 0) onTrouble('the claim was taken over while sending')
+    }
+    const timer = setInterval(() => {
+      renew().catch((err: unknown) => onTrouble(`lease renewal failed: ${String(err)}`))
+    }, Math.floor(this.options.leaseMs / 3))
+    timer.unref()
+    return { stop: () => clearInterval(timer) }
+  }
+
+  /** Not guarded by the claim: the mail is out whoever holds it now, so `sent` is always true. */
+  async markSent (claim: Claim, sentAt: Date): Promise<void> {
     await this.collection.updateOne(
-      { _id: eventId },
-      { $set: { ...details, ...claimed, version: existing.version + 1, attempts: existing.attempts + 1 } }
+      { _id: claim.eventId },
+      { $set: { status: 'sent', sentAt, updatedAt: sentAt, expiresAt: this.#expiryFrom(sentAt) }, $unset: { holder: '', leaseUntil: '' } },
+      { upsert: true }
     )
-    return 'claimed'
   }
 
-  async markSent (eventId: string, details: { type: string, to: string }, sentAt: Date): Promise<void> {
-    await this.#settle(eventId, { ...details, status: 'sent', sentAt, updatedAt: sentAt })
-  }
-
-  async markDroppedExpired (eventId: string, now: Date): Promise<void> {
-    await this.#settle(eventId, { status: 'dropped-expired', updatedAt: now })
+  async markDroppedExpired (claim: Claim, now: Date): Promise<void> {
+    await this.#settle(claim, 'dropped-expired', now)
   }
 
   /** The claim is given up so that the next attempt (from the retry queue) can take it at once. */
-  async release (eventId: string, error: string, now: Date): Promise<void> {
-    await this.#settle(eventId, { status: 'retrying', lastError: error, updatedAt: now })
+  async release (claim: Claim, error: string, now: Date): Promise<void> {
+    await this.#settle(claim, 'retrying', now, error)
   }
 
-  async markFailed (eventId: string, error: string, now: Date): Promise<void> {
-    await this.#settle(eventId, { status: 'failed', lastError: error, updatedAt: now })
+  async markFailed (claim: Claim, error: string, now: Date): Promise<void> {
+    await this.#settle(claim, 'failed', now, error)
   }
 
   async find (eventId: string): Promise<DeliveryRecord | null> {
     return await this.collection.findOne({ _id: eventId })
   }
 
-  async #settle (eventId: string, fields: Partial<DeliveryRecord>): Promise<void> {
-    await this.collection.updateOne({ _id: eventId }, { $set: fields, $unset: { leaseUntil: '' } }, { upsert: true })
+  /** Deletes the records past their retention; works on servers without a TTL monitor too. */
+  async sweep (now: Date): Promise<number> {
+    const { deletedCount } = await this.collection.deleteMany({ expiresAt: { $lte: now } })
+    return deletedCount
+  }
+
+  /** Guarded by the claim, so a holder that lost it cannot overwrite the new holder's outcome. */
+  async #settle (claim: Claim, status: DeliveryStatus, now: Date, lastError?: string): Promise<void> {
+    await this.collection.updateOne(
+      { _id: claim.eventId, holder: claim.holder },
+      { $set: { status, updatedAt: now, expiresAt: this.#expiryFrom(now), ...(lastError === undefined ? {} : { lastError }) }, $unset: { holder: '', leaseUntil: '' } }
+    )
+  }
+
+  #leaseFrom (now: Date): Date {
+    return new Date(now.getTime() + this.options.leaseMs)
+  }
+
+  #expiryFrom (now: Date): Date {
+    return new Date(now.getTime() + this.options.retentionMs)
   }
 }
 
-export interface DeliveryLogOptions {
+export interface DeliveryLogPluginOptions extends DeliveryLogOptions {
   mongoUrl: string
+  sweepIntervalMs: number
 }
 
 declare module 'fastify' {
@@ -95,10 +173,12 @@ declare module 'fastify' {
   }
 }
 
-async function deliveryLog (fastify: FastifyInstance, options: DeliveryLogOptions): Promise<void> {
+async function deliveryLog (fastify: FastifyInstance, options: DeliveryLogPluginOptions): Promise<void> {
+  const log = fastify.log.child({ component: 'delivery-log' })
   // A short server selection turns a Mongo outage into a quick retry instead of a 30 s hang.
   const client = new MongoClient(options.mongoUrl, { serverSelectionTimeoutMS: 3000, appName: 'latchkey-mailer' })
   const db = client.db()
+  const collection = db.collection<DeliveryRecord>('deliveries')
   const isDatabaseUp = async (): Promise<boolean> => {
     try {
       await db.command({ ping: 1 })
@@ -109,11 +189,30 @@ async function deliveryLog (fastify: FastifyInstance, options: DeliveryLogOption
   }
   // The driver connects on first use and reconnects by itself; a worker that starts while Mongo is
   // away should still start (and say so in /ready), so this is a warning, not a failure.
-  if (!await isDatabaseUp()) fastify.log.warn('MongoDB is not reachable yet; deliveries will be retried')
+  if (!await isDatabaseUp()) log.warn('MongoDB is not reachable yet; deliveries will be retried')
 
-  fastify.decorate('deliveries', new DeliveryLog(db.collection<DeliveryRecord>('deliveries'), db.collection('delivery_takeovers')))
+  const deliveries = new DeliveryLog(collection, { leaseMs: options.leaseMs, retentionMs: options.retentionMs })
+  const swept = new Counter({ name: 'mailer_delivery_records_swept_total', help: 'Delivery records deleted by the retention sweep', registers: [fastify.metrics.registry] })
+  let indexed = false
+  const applyRetention = async (): Promise<void> => {
+    // The index serves the sweep, and lets a server with a TTL monitor delete expired records itself.
+    indexed ||= await collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_ttl', expireAfterSeconds: 0 })
+      .then(() => true, (err: unknown) => { log.warn({ err }, 'could not create the expiresAt index yet'); return false })
+    swept.inc(await deliveries.sweep(new Date()))
+  }
+  const sweep = (): void => {
+    applyRetention().catch((err: unknown) => log.warn({ err }, 'retention sweep failed; the next one will try again'))
+  }
+  const sweeper = setInterval(sweep, options.sweepIntervalMs)
+  sweeper.unref()
+  fastify.addHook('onReady', async () => sweep())
+
+  fastify.decorate('deliveries', deliveries)
   fastify.decorate('isDatabaseUp', isDatabaseUp)
-  fastify.addHook('onClose', async () => await client.close())
+  fastify.addHook('onClose', async () => {
+    clearInterval(sweeper)
+    await client.close()
+  })
 }
 
-export default fp(deliveryLog, { name: 'delivery-log' })
+export default fp(deliveryLog, { name: 'delivery-log', dependencies: ['service-metrics'] })

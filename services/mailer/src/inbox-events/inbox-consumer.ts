@@ -1,8 +1,8 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib'
 import type { FastifyBaseLogger } from 'fastify'
-import type { DeliveryDeps, DeliveryOutcome } from '../delivery/deliver-code-mail.js'
-import { deliverCodeMail } from '../delivery/deliver-code-mail.js'
-import { parseMailEvent } from './mail-event.js'
+import { parseTraceparent } from '@latchkey/shared'
+import { deliverCodeMail, type DeliveryDeps } from '../delivery/deliver-code-mail.js'
+import { parseMailEvent, type ParsedMailEvent } from './mail-event.js'
 import { attemptHeader, currentAttempt, retryDelayMs, type RetryPolicy } from './retry-policy.js'
 import { declareTopology, type QueueNames } from './topology.js'
 
@@ -11,7 +11,8 @@ export interface InboxConsumerOptions {
   queues: QueueNames
   prefetch: number
   retry: RetryPolicy
-  deliveryDeps: DeliveryDeps
+  /** Everything a delivery needs but its logger, which is made per message. */
+  deliveryDeps: Omit<DeliveryDeps, 'log'>
   log: FastifyBaseLogger
 }
 
@@ -79,63 +80,96 @@ export class InboxConsumer {
   }
 
   async #handle (channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
-    const { log, retry, deliveryDeps } = this.options
+    const { retry, deliveryDeps } = this.options
+    const { metrics } = deliveryDeps
     this.stats.received++
+    metrics.received.inc()
     const attempt = currentAttempt(message.properties.headers)
     const parsed = parseMailEvent(message.content)
+    const log = this.#messageLog(message, parsed, attempt)
     if (!parsed.valid) {
-      const eventId = parsed.eventId ?? message.properties.messageId
-      log.warn({ eventId, reason: parsed.reason }, 'message is not a mailable event, dead-lettering it')
-      this.#settle(channel, message, { action: 'dead-letter', reason: parsed.reason })
+      log.warn({ reason: parsed.reason }, 'message is not a mailable event, dead-lettering it')
+      this.#deadLetter(channel, message, 'invalid-message')
       return
     }
 
-    const { event } = parsed
-    const context = { eventId: event.id, type: event.type, attempt, correlationId: message.properties.correlationId }
-    const outcome = await deliverCodeMail(event, deliveryDeps, attempt >= retry.maxAttempts)
-
-    if (outcome.action === 'retry' && attempt >= retry.maxAttempts) {
-      log.error({ ...context, reason: outcome.reason }, 'mail failed on its last attempt, dead-lettering it')
-      this.#settle(channel, message, { action: 'dead-letter', reason: outcome.reason })
-    } else if (outcome.action === 'retry') {
-      await this.#retryLater(channel, message, attempt, context, outcome.reason)
-    } else {
-      if (outcome.action === 'dead-letter') log.error({ ...context, reason: outcome.reason }, 'mail cannot be delivered, dead-lettering it')
-      else log.info({ ...context, result: outcome.result }, resultMessages[outcome.result])
-      this.#settle(channel, message, outcome)
+    const outcome = await deliverCodeMail(parsed.event, { ...deliveryDeps, log }, attempt >= retry.maxAttempts)
+    switch (outcome.action) {
+      case 'ack':
+        log.info({ result: outcome.result }, resultMessages[outcome.result])
+        this.stats[statByResult[outcome.result]]++
+        metrics.deliveries.inc({ result: outcome.result })
+        settleSafely(() => channel.ack(message))
+        break
+      case 'wait':
+        // Not an attempt: the copy only waits for the claim's holder to finish or to be presumed dead.
+        await this.#retryLater(channel, message, { failedAttempts: attempt - 1, delayMs: outcome.delayMs, cause: 'claim-held', reason: outcome.reason }, log)
+        break
+      case 'retry':
+        if (attempt < retry.maxAttempts) {
+          await this.#retryLater(channel, message, { failedAttempts: attempt, delayMs: retryDelayMs(attempt, retry), cause: outcome.cause, reason: outcome.reason }, log)
+          break
+        }
+        log.error({ reason: outcome.reason }, 'mail failed on its last attempt, dead-lettering it')
+        this.#deadLetter(channel, message, 'attempts-exhausted')
+        break
+      case 'dead-letter':
+        log.error({ reason: outcome.reason }, 'mail cannot be delivered, dead-lettering it')
+        this.#deadLetter(channel, message, outcome.cause)
     }
+  }
+
+  /** Every line about a message names its event and, when it came with one, its trace. */
+  #messageLog (message: ConsumeMessage, parsed: ParsedMailEvent, attempt: number): FastifyBaseLogger {
+    const { headers, messageId, correlationId } = message.properties
+    const attribute = parsed.valid ? parsed.event.traceparent : parsed.traceparent
+    const trace = parseTraceparent(headers?.traceparent) ?? parseTraceparent(attribute)
+    return this.options.log.child({
+      eventId: (parsed.valid ? parsed.event.id : parsed.eventId) ?? messageId,
+      ...(trace === undefined ? {} : { traceId: trace.traceId }),
+      ...(parsed.valid ? { type: parsed.event.type } : {}),
+      attempt,
+      correlationId
+    })
   }
 
   /**
    * Parks a copy in the retry queue, and acks the original only after the broker confirmed the
    * copy: a crash in between leaves two copies (the delivery log dedups them), never zero.
    */
-  async #retryLater (channel: ConfirmChannel, message: ConsumeMessage, attempt: number, context: object, reason: string): Promise<void> {
-    const delayMs = retryDelayMs(attempt, this.options.retry)
+  async #retryLater (channel: ConfirmChannel, message: ConsumeMessage, later: RetryLater, log: FastifyBaseLogger): Promise<void> {
+    const { failedAttempts, delayMs, cause, reason } = later
     try {
-      await publishConfirmed(channel, this.options.queues.retry, message.content, retryProperties(message, attempt, delayMs))
+      await publishConfirmed(channel, this.options.queues.retry, message.content, retryProperties(message, failedAttempts, delayMs))
     } catch (err) {
       // Not parked: give it back to the queue (bounded by x-delivery-limit) rather than lose it.
-      this.options.log.warn({ ...context, err }, 'could not park the message for a retry, requeueing it')
+      log.warn({ err }, 'could not park the message for a retry, requeueing it')
       settleSafely(() => channel.nack(message, false, true))
       return
     }
-    this.options.log.warn({ ...context, reason, delayMs }, 'mail attempt failed, retrying later')
+    log.warn({ reason, delayMs }, cause === 'claim-held' ? 'another copy holds the claim, looking again later' : 'mail attempt failed, retrying later')
     this.stats.retried++
+    this.options.deliveryDeps.metrics.retries.inc({ cause })
     settleSafely(() => channel.ack(message))
   }
 
-  #settle (channel: ConfirmChannel, message: ConsumeMessage, outcome: DeliveryOutcome): void {
-    if (outcome.action === 'ack') {
-      this.stats[statByResult[outcome.result]]++
-      settleSafely(() => channel.ack(message))
-    } else {
-      this.stats.deadLettered++
-      // requeue=false sends it through the queue's dead-letter exchange to the dead queue.
-      settleSafely(() => channel.nack(message, false, false))
-    }
+  #deadLetter (channel: ConfirmChannel, message: ConsumeMessage, cause: DeadLetterCause): void {
+    this.stats.deadLettered++
+    this.options.deliveryDeps.metrics.deadLetters.inc({ cause })
+    // requeue=false sends it through the queue's dead-letter exchange to the dead queue.
+    settleSafely(() => channel.nack(message, false, false))
   }
 }
+
+interface RetryLater {
+  /** Written to the copy's attempt header; unchanged by a wait. */
+  failedAttempts: number
+  delayMs: number
+  cause: 'smtp-failure' | 'delivery-log' | 'claim-held'
+  reason: string
+}
+
+type DeadLetterCause = 'invalid-message' | 'permanent-failure' | 'attempts-exhausted'
 
 const resultMessages = {
   sent: 'mail sent',
@@ -152,14 +186,14 @@ function settleSafely (settle: () => void): void {
   } catch { /* channel closed: the message goes back to the queue by itself */ }
 }
 
-function retryProperties (message: ConsumeMessage, attempt: number, delayMs: number): Options.Publish {
+function retryProperties (message: ConsumeMessage, failedAttempts: number, delayMs: number): Options.Publish {
   const { headers, contentType, contentEncoding, correlationId, messageId, type, appId, timestamp, priority } = message.properties
   // The quorum queue counts deliveries itself; a stale count in a new message would only confuse.
   const { 'x-delivery-count': _deliveryCount, ...kept } = headers ?? {}
   const properties: Options.Publish = {
     persistent: true,
     expiration: String(delayMs),
-    headers: { ...kept, [attemptHeader]: attempt },
+    headers: { ...kept, [attemptHeader]: failedAttempts },
     contentType,
     contentEncoding,
     correlationId,

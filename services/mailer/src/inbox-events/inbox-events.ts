@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { BrokerLink } from '@latchkey/shared'
+import { Gauge } from 'prom-client'
+import { DeliveryMetrics } from '../delivery/delivery-metrics.js'
 import { InboxConsumer, type InboxStats } from './inbox-consumer.js'
 import type { RetryPolicy } from './retry-policy.js'
 import { queueNames, type QueueNames } from './topology.js'
@@ -35,10 +37,17 @@ async function inboxEvents (fastify: FastifyInstance, options: InboxEventsOption
     queues,
     prefetch: options.prefetch,
     retry: options.retry,
-    deliveryDeps: { deliveries: fastify.deliveries, smtp: fastify.smtp, log, now: () => new Date() },
+    deliveryDeps: { deliveries: fastify.deliveries, smtp: fastify.smtp, metrics: new DeliveryMetrics(fastify.metrics.registry), now: () => new Date() },
     log
   })
   const broker = new BrokerLink({ url: options.amqpUrl, connectionName: 'mailer', log, setup: consumer.attach })
+  const consumerConnected = new Gauge({
+    name: 'mailer_consumer_connected',
+    help: '1 while the mailer is connected to RabbitMQ and consuming, else 0',
+    registers: [],
+    collect () { this.set(broker.connected ? 1 : 0) }
+  })
+  fastify.metrics.registry.registerMetric(consumerConnected)
 
   fastify.decorate('inboxEvents', {
     queues,
@@ -55,4 +64,4 @@ async function inboxEvents (fastify: FastifyInstance, options: InboxEventsOption
   await broker.start()
 }
 
-export default fp(inboxEvents, { name: 'inbox-events', dependencies: ['delivery-log', 'smtp'] })
+export default fp(inboxEvents, { name: 'inbox-events', dependencies: ['delivery-log', 'smtp', 'service-metrics'] })

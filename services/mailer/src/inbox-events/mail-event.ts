@@ -15,13 +15,17 @@ export const mailEventTypes = Object.keys(mailPurposeByType)
 export interface MailEvent {
   id: string
   type: string
+  /** When the event happened, i.e. when its code was issued. */
+  time: string
   purpose: CodePurpose
   data: CodeDeliveryData
+  /** The CloudEvents distributed-tracing extension attribute, if the event has one. */
+  traceparent?: string
 }
 
 export type ParsedMailEvent =
   | { valid: true, event: MailEvent }
-  | { valid: false, reason: string, eventId?: string }
+  | { valid: false, reason: string, eventId?: string, traceparent?: string }
 
 const envelope = Compile(CloudEventEnvelope)
 const codeDelivery = Compile(CodeDeliveryData)
@@ -40,13 +44,16 @@ export function parseMailEvent (body: Buffer): ParsedMailEvent {
   if (!envelope.Check(json)) return { valid: false, reason: `not a CloudEvent: ${firstError(envelope.Errors(json))}` }
 
   const eventId = json.id
+  const { traceparent } = json as { traceparent?: unknown }
+  const trace = typeof traceparent === 'string' ? { traceparent } : {}
+  const refuse = (reason: string): ParsedMailEvent => ({ valid: false, reason, eventId, ...trace })
   const purpose = mailPurposeByType[json.type]
-  if (purpose === undefined) return { valid: false, reason: `event type ${json.type} is not mailed`, eventId }
-  if (!codeDelivery.Check(json.data)) return { valid: false, reason: `bad data: ${firstError(codeDelivery.Errors(json.data))}`, eventId }
+  if (purpose === undefined) return refuse(`event type ${json.type} is not mailed`)
+  if (!codeDelivery.Check(json.data)) return refuse(`bad data: ${firstError(codeDelivery.Errors(json.data))}`)
   // The mailer is the last line before SMTP: it checks again what the API already refused.
-  if (!isDeliverableAddress(json.data.email)) return { valid: false, reason: 'recipient address is not a plain address', eventId }
+  if (!isDeliverableAddress(json.data.email)) return refuse('recipient address is not a plain address')
 
-  return { valid: true, event: { id: eventId, type: json.type, purpose, data: json.data } }
+  return { valid: true, event: { id: eventId, type: json.type, time: json.time, purpose, data: json.data, ...trace } }
 }
 
 function firstError (errors: Iterable<{ instancePath: string, message: string }>): string {
