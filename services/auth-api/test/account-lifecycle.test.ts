@@ -28,7 +28,7 @@ t.test('account lifecycle', async (t) => {
   t.test('deleting the account needs the password, revokes tokens, publishes user.deleted, frees the address', async (t) => {
     const carol = await activeAccount(app, events, 'carol@example.com')
     const session = (await login(app, carol.email)).json()
-    const userId = (await app.users.findByEmail(carol.email))!.id
+    const userId = (await app.accounts.byEmail(carol.email))!._id
     const refused = await app.inject({ method: 'DELETE', url: '/me', headers: bearer(session.access_token), payload: { password: 'wrong-password' } })
     t.equal(refused.statusCode, 401)
     const deleted = await app.inject({ method: 'DELETE', url: '/me', headers: bearer(session.access_token), payload: { password: carol.password } })
@@ -39,7 +39,7 @@ t.test('account lifecycle', async (t) => {
     t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401)
     t.equal((await login(app, carol.email)).statusCode, 401)
     t.equal((await register(app, carol.email, 'testpassword')).statusCode, 201, 'the address can be used again')
-    await t.resolves(waitUntil(async () => (await app.users.findById(userId)) === null), 'the tombstone goes once the event is out')
+    await t.resolves(waitUntil(async () => (await app.accounts.byId(userId)) === null), 'the tombstone goes once the event is out')
   })
 
   t.test('password reset: 202 whatever the address; the code resets once; sessions end', async (t) => {
@@ -90,7 +90,7 @@ t.test('account lifecycle', async (t) => {
   })
 
   t.test('ten consecutive failures lock the account for a growing, capped delay; success resets', async (t) => {
-    const failures = app.db.collection<{ _id: string, count: number, lockedUntil: Date | null }>('sign_in_failures')
+    const failures = app.signInAttempts.collection
     const frank = await activeAccount(app, events, 'frank@example.com')
     for (let i = 0; i < 9; i++) t.equal((await login(app, frank.email, 'wrong-password')).statusCode, 401)
     t.equal((await login(app, frank.email)).statusCode, 200, 'nine failures, then success')
@@ -129,7 +129,7 @@ t.test('account lifecycle', async (t) => {
 
   t.test('admin: create with the command, list, filter, disable, enable', async (t) => {
     const admin = await activeAccount(app, events, 'root@example.com')
-    await app.users.collection.updateOne({ email: admin.email }, { $set: { roles: ['user', 'admin'] } })
+    await app.accounts.collection.updateOne({ email: admin.email }, { $set: { roles: ['user', 'admin'] } })
     const adminToken = (await login(app, admin.email)).json().access_token
     const user = await activeAccount(app, events, 'gina@example.com')
     const userToken = (await login(app, user.email)).json().access_token
@@ -148,9 +148,9 @@ t.test('account lifecycle', async (t) => {
     t.ok(pendingOnly.json().users.every((u: { status: string }) => u.status === 'pending'))
     t.equal((await app.inject({ method: 'GET', url: '/admin/users?per_page=1000', headers: bearer(adminToken) })).statusCode, 400)
 
-    const gina = (await app.users.findByEmail(user.email))!
+    const gina = (await app.accounts.byEmail(user.email))!
     const session = (await login(app, user.email)).json()
-    const disabled = await app.inject({ method: 'POST', url: `/admin/users/${gina.id}/disable`, headers: bearer(adminToken) })
+    const disabled = await app.inject({ method: 'POST', url: `/admin/users/${gina._id}/disable`, headers: bearer(adminToken) })
     t.equal(disabled.statusCode, 200)
     t.equal(disabled.json().user.status, 'disabled')
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(userToken) })).statusCode, 401, 'access tokens stop working')
@@ -158,7 +158,7 @@ t.test('account lifecycle', async (t) => {
     const login403 = await login(app, user.email)
     t.equal(login403.statusCode, 403)
     t.equal(login403.json().code, 'ACCOUNT_DISABLED')
-    const enabled = await app.inject({ method: 'POST', url: `/admin/users/${gina.id}/enable`, headers: bearer(adminToken) })
+    const enabled = await app.inject({ method: 'POST', url: `/admin/users/${gina._id}/enable`, headers: bearer(adminToken) })
     t.equal(enabled.json().user.status, 'active')
     t.equal((await login(app, user.email)).statusCode, 200)
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(userToken) })).statusCode, 401, 'tokens from before the disabling stay dead after re-enabling')
