@@ -23,6 +23,39 @@ t.test('account lifecycle', async (t) => {
     const fresh = await login(app, bob.email, 'a-new-password')
     t.equal(fresh.statusCode, 200)
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(fresh.json().access_token) })).statusCode, 200)
+    const event = await events.next((m) => m.routingKey === 'user.password_changed')
+    t.equal(event.event.subject, (await app.accounts.byEmail(bob.email))!._id, 'user.password_changed tells other services')
+    t.equal(event.event.data.sessionIds.length, 1, 'with the sessions that ended')
+  })
+
+  t.test('a reset code can be asked for right after activation: each purpose has its own mail quota', async (t) => {
+    const hana = await activeAccount(app, events, 'hana@example.com')
+    const seen = eventsFor(events, hana.email).length
+    const forgot = await app.inject({ method: 'POST', url: '/password/forgot', payload: { email: hana.email } })
+    t.equal(forgot.statusCode, 202)
+    await nextCodeFor(events, hana.email, seen)
+    t.equal(eventsFor(events, hana.email).at(-1)!.routingKey, 'user.password_reset_requested', 'the reset mail goes out at once')
+  })
+
+  t.test('/password/forgot answers before it looks the address up, so its timing tells nothing', async (t) => {
+    const ida = await activeAccount(app, events, 'ida@example.com')
+    // The lookup is held until the answer arrives; an answer that waited for the lookup would
+    // arrive only once the hold gives up, and the lookup would say so.
+    let answered!: () => void
+    const answer = new Promise<string>((resolve) => { answered = () => resolve('after the answer') })
+    const lookups: string[] = []
+    const byEmail = app.accounts.byEmail.bind(app.accounts)
+    app.accounts.byEmail = async (email) => {
+      lookups.push(await Promise.race([answer, new Promise<string>((resolve) => setTimeout(() => resolve('before the answer'), 5000))]))
+      return await byEmail(email)
+    }
+    t.teardown(() => { app.accounts.byEmail = byEmail })
+    const seen = eventsFor(events, ida.email).length
+    const response = await app.inject({ method: 'POST', url: '/password/forgot', payload: { email: ida.email } })
+    answered()
+    t.equal(response.statusCode, 202)
+    await nextCodeFor(events, ida.email, seen)
+    t.same(lookups, ['after the answer'], 'the address was looked up only after the answer went out')
   })
 
   t.test('deleting the account needs the password, revokes tokens, publishes user.deleted, frees the address', async (t) => {
@@ -34,7 +67,7 @@ t.test('account lifecycle', async (t) => {
     const deleted = await app.inject({ method: 'DELETE', url: '/me', headers: bearer(session.access_token), payload: { password: carol.password } })
     t.equal(deleted.statusCode, 200)
     const event = await events.next((m) => m.routingKey === 'user.deleted' && m.event.subject === userId)
-    t.match(event.event.data, { userId, email: carol.email })
+    t.match(event.event.data, { userId, email: carol.email, sessionIds: [String] })
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(session.access_token) })).statusCode, 401)
     t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401)
     t.equal((await login(app, carol.email)).statusCode, 401)
@@ -153,6 +186,8 @@ t.test('account lifecycle', async (t) => {
     const disabled = await app.inject({ method: 'POST', url: `/admin/users/${gina._id}/disable`, headers: bearer(adminToken) })
     t.equal(disabled.statusCode, 200)
     t.equal(disabled.json().user.status, 'disabled')
+    const disabledEvent = await events.next((m) => m.routingKey === 'user.disabled' && m.event.subject === gina._id)
+    t.ok(disabledEvent.event.data.sessionIds.length >= 2, 'user.disabled lists the sessions that ended')
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(userToken) })).statusCode, 401, 'access tokens stop working')
     t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401, 'refresh tokens are revoked')
     const login403 = await login(app, user.email)
@@ -163,6 +198,8 @@ t.test('account lifecycle', async (t) => {
     t.equal((await login(app, user.email)).statusCode, 200)
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(userToken) })).statusCode, 401, 'tokens from before the disabling stay dead after re-enabling')
     t.equal((await app.inject({ method: 'POST', url: '/admin/users/no-such-id/disable', headers: bearer(adminToken) })).statusCode, 404)
+    const self = await app.inject({ method: 'POST', url: `/admin/users/${(await app.accounts.byEmail(admin.email))!._id}/disable`, headers: bearer(adminToken) })
+    t.equal(self.json().code, 'CANNOT_DISABLE_SELF')
   })
 })
 

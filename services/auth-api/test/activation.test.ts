@@ -169,6 +169,31 @@ t.test('activation', async (t) => {
   })
 })
 
+t.test('a disabled account can neither activate nor ask for codes; resend needs credentials and respects the lockout', async (t) => {
+  const { app, config } = await build(t)
+  const events = await captureEvents(t, config.EVENTS_EXCHANGE)
+  const resend = async (email: string, password: string) => await app.inject({ method: 'POST', url: '/verify/resend', headers: { authorization: basic(email, password) } })
+
+  const code = await registerAndReadCode(app, events, 'benched@example.com', 'testpassword')
+  await app.accounts.collection.updateOne({ email: 'benched@example.com' }, { $set: { status: 'disabled' } })
+  const verified = await app.inject({ method: 'POST', url: '/verify', headers: { authorization: basic('benched@example.com', 'testpassword') }, payload: { verification_code: code } })
+  t.equal(verified.statusCode, 403)
+  t.equal(verified.json().code, 'ACCOUNT_DISABLED')
+  t.equal((await resend('benched@example.com', 'testpassword')).json().code, 'ACCOUNT_DISABLED')
+
+  const anonymous = await app.inject({ method: 'POST', url: '/verify/resend' })
+  t.equal(anonymous.statusCode, 401)
+  t.equal(anonymous.json().code, 'AUTH_REQUIRED')
+  t.match(anonymous.headers['www-authenticate'], /^Basic realm="latchkey"/)
+
+  await register(app, 'locked-out@example.com', 'testpassword')
+  for (let i = 0; i < config.LOCKOUT_THRESHOLD; i++) await resend('locked-out@example.com', `wrong-${i}-password`)
+  const locked = await resend('locked-out@example.com', 'testpassword')
+  t.equal(locked.statusCode, 429)
+  t.equal(locked.json().code, 'ACCOUNT_LOCKED')
+  t.ok(Number(locked.headers['retry-after']) > 0)
+})
+
 t.test('the daily cap on code mails is per account and configurable', async (t) => {
   const { app, config, clock } = await build(t, { CODE_MAILS_PER_DAY: '3', RESEND_INTERVAL_SECONDS: '0' })
   await captureEvents(t, config.EVENTS_EXCHANGE)

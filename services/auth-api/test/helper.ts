@@ -6,12 +6,13 @@ import amqplib from 'amqplib'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import fp from 'fastify-plugin'
 import { MongoClient } from 'mongodb'
-import { loadConfig, type CloudEvent } from '@latchkey/shared'
+import { loadConfig, type CloudEvent, type CodeDeliveryData, type SessionsEndedData } from '@latchkey/shared'
 import type { Test } from 'tap'
 import app from '../src/app.js'
 import { AuthApiConfigSchema, type AuthApiConfig } from '../src/config.js'
 import type { UndocumentedError } from '../src/http/errors.js'
 import { serverOptions } from '../src/http/server-options.js'
+import { recordErrorCodes } from './error-codes/observed.js'
 
 /** The real servers come from the test stack (`npm test` starts it and exports these). */
 export function requiredEnv (name: string): string {
@@ -58,6 +59,7 @@ export async function build (t: Test, overrides: Partial<Record<keyof AuthApiCon
   const server = Fastify({ logger: false, ...serverOptions('127.0.0.1') })
   // The OpenAPI document is the contract: an error code a route does not document fails the test.
   const onUndocumentedError = (error: UndocumentedError) => { t.fail(`${error.method} ${error.route} answered ${error.status} ${error.code}, which it does not document`) }
+  recordErrorCodes(server)
   await server.register(fp(app), { config, clock: clock.now, databaseName, onUndocumentedError })
   await server.ready()
   appsPerDatabase.set(databaseName, (appsPerDatabase.get(databaseName) ?? 0) + 1)
@@ -89,8 +91,11 @@ export function randomClientIp (): string {
   return `10.${a}.${b}.${c}`
 }
 
+/** What the tests read in events: code mails and session notices (each event has only its own fields). */
+type EventData = CodeDeliveryData & Pick<SessionsEndedData, 'sessionIds' | 'reason'>
+
 export interface CapturedMessage {
-  event: CloudEvent<{ userId: string, email: string, code: string, codeExpiresAt: string }>
+  event: CloudEvent<EventData>
   routingKey: string
   properties: amqplib.MessageProperties
 }

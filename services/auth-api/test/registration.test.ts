@@ -113,6 +113,9 @@ t.test('registration', async (t) => {
       [{ email: 'a@b', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
       [{ email: '"quoted local"@example.com', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
       [{ email: 'a@example.com\r\nBcc: b@example.com', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
+      [{ email: 'x@0x7f.1', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
+      [{ email: 'x@2130706433', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
+      [{ email: 'x@127.0.0.1', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
       [{ password: 'testpassword' }, undefined, 400, 'VALIDATION_FAILED'],
       [{ email: 'x@example.com' }, undefined, 400, 'VALIDATION_FAILED'],
       [{ email: { $gt: '' }, password: 'testpassword' }, undefined, 400, 'VALIDATION_FAILED'],
@@ -140,6 +143,20 @@ t.test('registration', async (t) => {
     const user = await app.accounts.byEmail('mass@example.com')
     t.equal(user?.status, 'pending')
     t.same(user?.roles, ['user'])
+  })
+
+  t.test('one client network may spend only its share of an address\'s code mails: the owner keeps the rest', async (t) => {
+    const email = 'contested@example.com'
+    const attacker = '203.0.113.7'
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) statuses.push((await register(app, email, 'attacker-password', attacker)).statusCode)
+    const share = config.CODE_MAILS_PER_NETWORK_PER_DAY
+    t.same(statuses, [201, ...Array(share - 1).fill(200), ...Array(6 - share).fill(429)], 'the attacker\'s network is cut off at its share')
+    const neighbour = await register(app, email, 'attacker-password', '203.0.113.99')
+    t.equal(neighbour.statusCode, 429, 'the same /24 shares it')
+    const owner = await register(app, email, 'owner-password', '198.51.100.20')
+    t.equal(owner.statusCode, 200, 'the owner, from another network, still gets a code')
+    t.equal((await app.accounts.byEmail(email))?.mailQuota.activation?.sent, share + 1)
   })
 
   t.test('50 parallel registrations of one email make exactly one account', async (t) => {

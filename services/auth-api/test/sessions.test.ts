@@ -3,6 +3,10 @@ import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose'
 import t from 'tap'
 import { activeAccount, bearer, build, captureEvents, form, login, register, uniqueName } from './helper.js'
 
+function claimsOf (token: string): { sid: string, sub: string } {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())
+}
+
 t.test('sign-in and tokens', async (t) => {
   const databaseName = uniqueName('authapi_sessions')
   const { app, config, clock } = await build(t, {}, databaseName)
@@ -23,7 +27,7 @@ t.test('sign-in and tokens', async (t) => {
     })
     t.equal(protectedHeader.alg, 'EdDSA')
     t.equal(protectedHeader.kid, jwks.json().keys[0].kid)
-    t.match(payload, { sub: String, email: alice.email, roles: ['user'], iat: Number, exp: Number, jti: String })
+    t.match(payload, { sub: String, sid: String, email: alice.email, roles: ['user'], iat: Number, exp: Number, jti: String })
     t.equal(payload.exp! - payload.iat!, 900)
   })
 
@@ -73,7 +77,7 @@ t.test('sign-in and tokens', async (t) => {
     const publicPem = app.signingKeys.current().publicKeyPem
     const now = Math.floor(Date.now() / 1000)
     const { privateKey: strangerKey } = generateKeyPairSync('ed25519')
-    const signWith = async (key: CryptoKey | import('node:crypto').KeyObject, extra: object, headerExtra: object = {}) =>
+    const signWith = async (key: import('node:crypto').KeyObject, extra: object, headerExtra: object = {}) =>
       await new SignJWT({ ...claims, ...extra }).setProtectedHeader({ alg: 'EdDSA', kid, ...headerExtra }).sign(key)
     const ownKey = (await import('node:crypto')).createPrivateKey(app.signingKeys.current().privateKeyPem)
     const hs256 = (secret: string) => {
@@ -94,6 +98,8 @@ t.test('sign-in and tokens', async (t) => {
       'unknown kid': await signWith(ownKey, {}, { kid: 'no-such-key' }),
       'kid path injection': await signWith(ownKey, {}, { kid: '../../etc/passwd' }),
       'signed by a stranger': await signWith(strangerKey, {}),
+      'issued an hour in the future': await signWith(ownKey, { iat: now + 3600, exp: now + 3600 + 900 }),
+      'no session id': await signWith(ownKey, { sid: undefined }),
       'two segments': `${header}.${payload}`,
       garbage: 'not.a.token'
     }
@@ -148,11 +154,67 @@ t.test('sign-in and tokens', async (t) => {
     t.equal(unknown.json().code, 'REFRESH_INVALID')
   })
 
-  t.test('logout revokes the refresh token', async (t) => {
-    const { refresh_token: token } = (await login(app, alice.email)).json()
-    t.equal((await app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: token } })).statusCode, 200)
-    t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: token } })).statusCode, 401)
-    t.equal((await app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: token } })).statusCode, 200, 'idempotent')
+  t.test('logout ends the session: its refresh token and its access token stop working at once', async (t) => {
+    const session = (await login(app, alice.email)).json()
+    const other = (await login(app, alice.email)).json()
+    t.equal((await app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: session.refresh_token } })).statusCode, 200)
+    t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401)
+    const me = await app.inject({ method: 'GET', url: '/me', headers: bearer(session.access_token) })
+    t.equal(me.statusCode, 401, 'the access token of the ended session is refused')
+    t.equal(me.json().code, 'TOKEN_REVOKED')
+    t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(other.access_token) })).statusCode, 200, 'other sessions go on')
+    t.equal((await app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: session.refresh_token } })).statusCode, 200, 'idempotent')
+    const event = await events.next((m) => m.routingKey === 'user.session_revoked' && m.event.data.reason === 'logout')
+    t.same(event.event.data.sessionIds, [claimsOf(session.access_token).sid], 'user.session_revoked names the session')
+  })
+
+  t.test('logout?scope=global ends every session of the account', async (t) => {
+    const first = (await login(app, alice.email)).json()
+    const second = (await login(app, alice.email)).json()
+    const unauthenticated = await app.inject({ method: 'POST', url: '/logout?scope=global', payload: {} })
+    t.equal(unauthenticated.statusCode, 401, 'it needs the access token')
+    t.equal(unauthenticated.json().code, 'TOKEN_MISSING')
+    const out = await app.inject({ method: 'POST', url: '/logout?scope=global', headers: bearer(first.access_token), payload: {} })
+    t.equal(out.statusCode, 200, out.body)
+    for (const session of [first, second]) {
+      t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(session.access_token) })).statusCode, 401)
+      t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401)
+    }
+    const event = await events.next((m) => m.routingKey === 'user.session_revoked' && m.event.data.reason === 'logout_everywhere')
+    t.ok(event.event.data.sessionIds.includes(claimsOf(second.access_token).sid))
+  })
+
+  t.test('an account keeps at most MAX_SESSIONS_PER_ACCOUNT sign-ins; the oldest ends first', async (t) => {
+    const limited = await build(t, { MAX_SESSIONS_PER_ACCOUNT: '3', EVENTS_EXCHANGE: config.EVENTS_EXCHANGE }, databaseName)
+    const bob = await activeAccount(limited.app, events, 'bob.sessions@example.com')
+    const sessions = []
+    for (let i = 0; i < 4; i++) sessions.push((await login(limited.app, bob.email)).json())
+    const meWith = async (token: string) => (await limited.app.inject({ method: 'GET', url: '/me', headers: bearer(token) })).statusCode
+    t.equal(await meWith(sessions[0].access_token), 401, 'the oldest ended')
+    t.same(await Promise.all(sessions.slice(1).map(async (s) => await meWith(s.access_token))), [200, 200, 200])
+    t.equal((await limited.app.accounts.byEmail(bob.email))?.sessions && Object.keys((await limited.app.accounts.byEmail(bob.email))!.sessions).length, 3)
+  })
+
+  t.test('introspection (RFC 7662) tells registered services whether a token still works', async (t) => {
+    const secret = 'introspection-secret-'.padEnd(40, 'x')
+    const api = await build(t, { INTROSPECTION_CLIENTS: `billing:${secret}`, EVENTS_EXCHANGE: config.EVENTS_EXCHANGE }, databaseName)
+    const client = `Basic ${Buffer.from(`billing:${secret}`).toString('base64')}`
+    const introspect = async (token: string, authorization = client) => await api.app.inject({
+      method: 'POST', url: '/oauth/introspect', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ token }).toString()
+    })
+    const session = (await login(api.app, alice.email)).json()
+    const refused = await introspect(session.access_token, `Basic ${Buffer.from('billing:wrong').toString('base64')}`)
+    t.equal(refused.statusCode, 401)
+    t.equal(refused.json().code, 'INVALID_CLIENT')
+    t.match(refused.headers['www-authenticate'], /^Basic/)
+    const active = await introspect(session.access_token)
+    t.equal(active.statusCode, 200)
+    t.match(active.json(), { active: true, token_type: 'Bearer', sub: String, sid: claimsOf(session.access_token).sid, username: alice.email, client_id: 'billing' })
+    t.match((await introspect(session.refresh_token)).json(), { active: true, token_type: 'refresh_token' })
+    await api.app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: session.refresh_token } })
+    t.same((await introspect(session.access_token)).json(), { active: false }, 'inactive once its session ended')
+    t.same((await introspect(session.refresh_token)).json(), { active: false })
+    t.same((await introspect('not-a-token')).json(), { active: false })
   })
 
   t.test('the browser flow keeps the refresh token in an HttpOnly, Secure, SameSite=Strict cookie', async (t) => {

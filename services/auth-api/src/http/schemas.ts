@@ -35,6 +35,8 @@ export function errorResponses (codes: ErrorCode[]): Record<number, ReturnType<t
 export const lockedOut: ErrorCode[] = ['ACCOUNT_LOCKED']
 /** Nginx limits the rate of the sign-in and registration routes per client address. */
 export const rateLimited: ErrorCode[] = ['RATE_LIMITED']
+/** Codes only the infrastructure in front of or under the API gives; the e2e tests reach them. */
+export const edgeOnly: ReadonlySet<string> = new Set<string>([...everyRoute, ...rateLimited])
 export const basicAuthFailures: ErrorCode[] = ['AUTH_REQUIRED', 'INVALID_CREDENTIALS', ...lockedOut]
 export const bearerFailures: ErrorCode[] = ['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED']
 export const newPasswordFailures: ErrorCode[] = ['PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON']

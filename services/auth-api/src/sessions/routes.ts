@@ -30,9 +30,10 @@ const RefreshBody = Type.Object({
   refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 256 }))
 }, { additionalProperties: false })
 
+// Headers are validated, never stripped (the server's `removeAdditional` is for bodies).
 const TransportHeaders = Type.Object({
   'x-token-transport': Type.Optional(Type.Literal('cookie', { description: 'Browsers: keep the refresh token in an HttpOnly, Secure, SameSite=Strict cookie.' }))
-})
+}, { additionalProperties: true })
 
 const LogoutQuery = Type.Object({
   scope: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('global')], {
@@ -112,6 +113,9 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/logout', {
+    onRequest: async (request, reply) => {
+      if ((request.query as { scope?: string }).scope === 'global') await fastify.authenticate(request, reply)
+    },
     preValidation: absentBodyAsEmpty,
     schema: {
       tags: ['Sessions'],
@@ -125,7 +129,6 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     if (request.query.scope === 'global') {
-      await fastify.authenticate(request, reply)
       await endAllSessions(fastify, request.currentUser!, requestContext(request))
       request.log.info({ event: 'auth.logout.everywhere', userId: request.currentUser!._id }, 'signed out everywhere')
       forgetCookies(request, reply)
