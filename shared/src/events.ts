@@ -8,6 +8,9 @@ export const EventTypes = {
   userRegistered: 'user.registered',
   activationCodeRequested: 'user.activation_code_requested',
   passwordResetRequested: 'user.password_reset_requested',
+  sessionRevoked: 'user.session_revoked',
+  passwordChanged: 'user.password_changed',
+  userDisabled: 'user.disabled',
   userDeleted: 'user.deleted'
 } as const
 export type EventType = typeof EventTypes[keyof typeof EventTypes]
@@ -26,9 +29,41 @@ export type CodeDeliveryData = Static<typeof CodeDeliveryData>
 
 export const UserDeletedData = Type.Object({
   userId: Type.String(),
-  email: Type.String()
+  email: Type.String(),
+  sessionIds: Type.Array(Type.String())
 })
 export type UserDeletedData = Static<typeof UserDeletedData>
+
+/** Why sessions ended; `logout`, `refresh_reused` and `session_limit` end the sessions listed, the others all of the account's. */
+export const SessionEndReason = Type.Union([
+  Type.Literal('logout'),
+  Type.Literal('logout_everywhere'),
+  Type.Literal('refresh_reused'),
+  Type.Literal('session_limit'),
+  Type.Literal('password_changed'),
+  Type.Literal('password_reset'),
+  Type.Literal('disabled'),
+  Type.Literal('deleted')
+])
+export type SessionEndReason = Static<typeof SessionEndReason>
+
+/**
+ * Published whenever sessions end, so services that verify access tokens on their own (JWKS)
+ * can refuse the tokens of those sessions (`sid` claim) until they expire.
+ */
+export const SessionsEndedData = Type.Object({
+  userId: Type.String(),
+  sessionIds: Type.Array(Type.String()),
+  reason: SessionEndReason
+})
+export type SessionsEndedData = Static<typeof SessionsEndedData>
+
+/** `user.password_changed` and `user.disabled`: the account's sessions all ended with it. */
+export const AccountChangedData = Type.Object({
+  userId: Type.String(),
+  sessionIds: Type.Array(Type.String())
+})
+export type AccountChangedData = Static<typeof AccountChangedData>
 
 /** A CloudEvents 1.0 envelope in structured JSON mode. */
 export const CloudEventEnvelope = Type.Object({
@@ -39,11 +74,13 @@ export const CloudEventEnvelope = Type.Object({
   time: Type.String(),
   subject: Type.Optional(Type.String()),
   datacontenttype: Type.Literal('application/json'),
+  /** CloudEvents distributed-tracing extension: the W3C trace context of the request behind it. */
+  traceparent: Type.Optional(Type.String()),
   data: Type.Unknown()
 })
 export interface CloudEvent<T = unknown> extends Static<typeof CloudEventEnvelope> { data: T }
 
-export function createEvent<T> (type: EventType, source: string, data: T, subject?: string): CloudEvent<T> {
+export function createEvent<T> (type: EventType, source: string, data: T, subject?: string, traceparent?: string): CloudEvent<T> {
   return {
     specversion: '1.0',
     id: randomUUID(),
@@ -52,6 +89,7 @@ export function createEvent<T> (type: EventType, source: string, data: T, subjec
     time: new Date().toISOString(),
     ...(subject ? { subject } : {}),
     datacontenttype: 'application/json',
+    ...(traceparent ? { traceparent } : {}),
     data
   }
 }

@@ -1,24 +1,26 @@
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyInstance } from 'fastify'
 import accounts from './accounts/accounts.js'
-import admin from './admin/routes.js'
 import activation from './activation/routes.js'
-import type { AuthApiConfig } from './config.js'
+import admin from './admin/routes.js'
+import { introspectionClients, type AuthApiConfig } from './config.js'
 import basicAuth from './credentials/basic-auth.js'
 import events from './events/events.js'
 import health from './health/routes.js'
-import errorHandling from './http/errors.js'
+import errorHandling, { type ErrorHandlingOptions } from './http/errors.js'
 import openapi from './http/openapi.js'
 import passwordReset from './password-reset/routes.js'
 import profile from './profile/routes.js'
 import registration from './registration/routes.js'
+import introspection from './sessions/introspection.js'
 import sessionRoutes from './sessions/routes.js'
 import sessions from './sessions/sessions.js'
 import database from './storage/database.js'
+import retention from './storage/retention.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The time every rule about codes and tokens is judged by; tests move it. */
+    /** The time every rule about codes, tokens and retention is judged by; tests move it. */
     clock: () => Date
   }
 }
@@ -28,12 +30,15 @@ export interface AppOptions {
   clock?: () => Date
   /** A throwaway database for tests; defaults to the one in MONGO_URL. */
   databaseName?: string
+  onUndocumentedError?: ErrorHandlingOptions['onUndocumented']
 }
 
-export default async function app (fastify: FastifyInstance, { config, clock, databaseName }: AppOptions): Promise<void> {
+const DAY_MS = 86_400_000
+
+export default async function app (fastify: FastifyInstance, { config, clock, databaseName, onUndocumentedError }: AppOptions): Promise<void> {
   fastify.decorate('clock', clock ?? (() => new Date()))
 
-  await fastify.register(errorHandling)
+  await fastify.register(errorHandling, { ...(onUndocumentedError ? { onUndocumented: onUndocumentedError } : {}) })
   // The API speaks JSON and HTML forms only; a text/plain body is refused (415), not half-parsed.
   fastify.removeContentTypeParser('text/plain')
   await fastify.register(fastifyFormbody)
@@ -45,10 +50,14 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
     codeLength: config.CODE_LENGTH,
     codeTtlSeconds: config.CODE_TTL_SECONDS,
     codeMaxAttempts: config.CODE_MAX_ATTEMPTS,
-    resendIntervalSeconds: config.RESEND_INTERVAL_SECONDS,
-    codeMailsPerDay: config.CODE_MAILS_PER_DAY,
+    policy: {
+      mail: { intervalSeconds: config.RESEND_INTERVAL_SECONDS, perDay: config.CODE_MAILS_PER_DAY, perNetworkPerDay: config.CODE_MAILS_PER_NETWORK_PER_DAY },
+      pendingRetentionMs: config.PENDING_ACCOUNT_RETENTION_DAYS * DAY_MS,
+      maxSessions: config.MAX_SESSIONS_PER_ACCOUNT
+    },
     lockout: { threshold: config.LOCKOUT_THRESHOLD, baseSeconds: config.LOCKOUT_BASE_SECONDS, maxSeconds: config.LOCKOUT_MAX_SECONDS }
   })
+  await fastify.register(retention, { intervalSeconds: config.RETENTION_SWEEP_SECONDS })
   await fastify.register(events, { amqpUrl: config.AMQP_URL, exchange: config.EVENTS_EXCHANGE, replicaId: config.REPLICA_ID })
   await fastify.register(basicAuth)
   await fastify.register(sessions, {
@@ -56,6 +65,8 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
     audience: config.JWT_AUDIENCE,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    refreshReuseIntervalSeconds: config.REFRESH_REUSE_INTERVAL_SECONDS,
+    secret: config.CODE_SECRET,
     keysDir: config.JWT_KEYS_DIR,
     privateKeyPem: config.JWT_PRIVATE_KEY
   })
@@ -64,6 +75,7 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
   await fastify.register(registration)
   await fastify.register(activation)
   await fastify.register(sessionRoutes)
+  await fastify.register(introspection, { clients: introspectionClients(config) })
   await fastify.register(profile)
   await fastify.register(passwordReset)
   await fastify.register(admin)

@@ -16,7 +16,13 @@ export const AuthApiConfigSchema = Type.Object({
   CODE_TTL_SECONDS: Type.Integer({ default: 60, minimum: 10, maximum: 600 }),
   CODE_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 20 }),
   RESEND_INTERVAL_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
+  /** Per account and purpose (activation, password reset): each has its own count. */
   CODE_MAILS_PER_DAY: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+  /** Of those, how many unauthenticated requests from one network (/24, /64) may trigger. */
+  CODE_MAILS_PER_NETWORK_PER_DAY: Type.Integer({ default: 3, minimum: 1, maximum: 1000 }),
+  /** Accounts never activated are removed this long after their last registration. */
+  PENDING_ACCOUNT_RETENTION_DAYS: Type.Integer({ default: 7, minimum: 1, maximum: 365 }),
+  RETENTION_SWEEP_SECONDS: Type.Integer({ default: 3600, minimum: 10 }),
   /** Proxies whose X-Forwarded-* headers are believed (Fastify trustProxy). */
   TRUST_PROXY: Type.String({ default: '127.0.0.1' }),
   /** Where the Ed25519 signing keys live; every replica must see the same directory. */
@@ -26,6 +32,12 @@ export const AuthApiConfigSchema = Type.Object({
   JWT_AUDIENCE: Type.String({ default: 'latchkey', minLength: 1 }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ default: 900, minimum: 30, maximum: 86_400 }),
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ default: 2_592_000, minimum: 60 }),
+  /** A refresh token presented again this soon gets the same successor (two tabs refreshing at once). */
+  REFRESH_REUSE_INTERVAL_SECONDS: Type.Integer({ default: 10, minimum: 0, maximum: 300 }),
+  /** Open sign-ins kept per account; the oldest ends when one more starts. */
+  MAX_SESSIONS_PER_ACCOUNT: Type.Integer({ default: 20, minimum: 1, maximum: 1000 }),
+  /** `id:secret` pairs, comma-separated, of the services allowed to call /oauth/introspect. */
+  INTROSPECTION_CLIENTS: Type.String({ default: '', pattern: '^([^:,]+:[^,]{32,})?(,[^:,]+:[^,]{32,})*$' }),
   LOCKOUT_THRESHOLD: Type.Integer({ default: 10, minimum: 1 }),
   LOCKOUT_BASE_SECONDS: Type.Integer({ default: 30, minimum: 1 }),
   LOCKOUT_MAX_SECONDS: Type.Integer({ default: 900, minimum: 1 }),
@@ -34,3 +46,10 @@ export const AuthApiConfigSchema = Type.Object({
 })
 
 export type AuthApiConfig = Static<typeof AuthApiConfigSchema>
+
+export function introspectionClients (config: Pick<AuthApiConfig, 'INTROSPECTION_CLIENTS'>): Array<{ id: string, secret: string }> {
+  return config.INTROSPECTION_CLIENTS.split(',').filter(Boolean).map((pair) => {
+    const separator = pair.indexOf(':')
+    return { id: pair.slice(0, separator), secret: pair.slice(separator + 1) }
+  })
+}

@@ -23,23 +23,56 @@ t.test('account lifecycle', async (t) => {
     const fresh = await login(app, bob.email, 'a-new-password')
     t.equal(fresh.statusCode, 200)
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(fresh.json().access_token) })).statusCode, 200)
+    const event = await events.next((m) => m.routingKey === 'user.password_changed')
+    t.equal(event.event.subject, (await app.accounts.byEmail(bob.email))!._id, 'user.password_changed tells other services')
+    t.equal(event.event.data.sessionIds.length, 1, 'with the sessions that ended')
+  })
+
+  t.test('a reset code can be asked for right after activation: each purpose has its own mail quota', async (t) => {
+    const hana = await activeAccount(app, events, 'hana@example.com')
+    const seen = eventsFor(events, hana.email).length
+    const forgot = await app.inject({ method: 'POST', url: '/password/forgot', payload: { email: hana.email } })
+    t.equal(forgot.statusCode, 202)
+    await nextCodeFor(events, hana.email, seen)
+    t.equal(eventsFor(events, hana.email).at(-1)!.routingKey, 'user.password_reset_requested', 'the reset mail goes out at once')
+  })
+
+  t.test('/password/forgot answers before it looks the address up, so its timing tells nothing', async (t) => {
+    const ida = await activeAccount(app, events, 'ida@example.com')
+    // The lookup is held until the answer arrives; an answer that waited for the lookup would
+    // arrive only once the hold gives up, and the lookup would say so.
+    let answered!: () => void
+    const answer = new Promise<string>((resolve) => { answered = () => resolve('after the answer') })
+    const lookups: string[] = []
+    const byEmail = app.accounts.byEmail.bind(app.accounts)
+    app.accounts.byEmail = async (email) => {
+      lookups.push(await Promise.race([answer, new Promise<string>((resolve) => setTimeout(() => resolve('before the answer'), 5000))]))
+      return await byEmail(email)
+    }
+    t.teardown(() => { app.accounts.byEmail = byEmail })
+    const seen = eventsFor(events, ida.email).length
+    const response = await app.inject({ method: 'POST', url: '/password/forgot', payload: { email: ida.email } })
+    answered()
+    t.equal(response.statusCode, 202)
+    await nextCodeFor(events, ida.email, seen)
+    t.same(lookups, ['after the answer'], 'the address was looked up only after the answer went out')
   })
 
   t.test('deleting the account needs the password, revokes tokens, publishes user.deleted, frees the address', async (t) => {
     const carol = await activeAccount(app, events, 'carol@example.com')
     const session = (await login(app, carol.email)).json()
-    const userId = (await app.users.findByEmail(carol.email))!.id
+    const userId = (await app.accounts.byEmail(carol.email))!._id
     const refused = await app.inject({ method: 'DELETE', url: '/me', headers: bearer(session.access_token), payload: { password: 'wrong-password' } })
     t.equal(refused.statusCode, 401)
     const deleted = await app.inject({ method: 'DELETE', url: '/me', headers: bearer(session.access_token), payload: { password: carol.password } })
     t.equal(deleted.statusCode, 200)
     const event = await events.next((m) => m.routingKey === 'user.deleted' && m.event.subject === userId)
-    t.match(event.event.data, { userId, email: carol.email })
+    t.match(event.event.data, { userId, email: carol.email, sessionIds: [String] })
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(session.access_token) })).statusCode, 401)
     t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401)
     t.equal((await login(app, carol.email)).statusCode, 401)
     t.equal((await register(app, carol.email, 'testpassword')).statusCode, 201, 'the address can be used again')
-    await t.resolves(waitUntil(async () => (await app.users.findById(userId)) === null), 'the tombstone goes once the event is out')
+    await t.resolves(waitUntil(async () => (await app.accounts.byId(userId)) === null), 'the tombstone goes once the event is out')
   })
 
   t.test('password reset: 202 whatever the address; the code resets once; sessions end', async (t) => {
@@ -90,7 +123,7 @@ t.test('account lifecycle', async (t) => {
   })
 
   t.test('ten consecutive failures lock the account for a growing, capped delay; success resets', async (t) => {
-    const failures = app.db.collection<{ _id: string, count: number, lockedUntil: Date | null }>('sign_in_failures')
+    const failures = app.signInAttempts.collection
     const frank = await activeAccount(app, events, 'frank@example.com')
     for (let i = 0; i < 9; i++) t.equal((await login(app, frank.email, 'wrong-password')).statusCode, 401)
     t.equal((await login(app, frank.email)).statusCode, 200, 'nine failures, then success')
@@ -129,7 +162,7 @@ t.test('account lifecycle', async (t) => {
 
   t.test('admin: create with the command, list, filter, disable, enable', async (t) => {
     const admin = await activeAccount(app, events, 'root@example.com')
-    await app.users.collection.updateOne({ email: admin.email }, { $set: { roles: ['user', 'admin'] } })
+    await app.accounts.collection.updateOne({ email: admin.email }, { $set: { roles: ['user', 'admin'] } })
     const adminToken = (await login(app, admin.email)).json().access_token
     const user = await activeAccount(app, events, 'gina@example.com')
     const userToken = (await login(app, user.email)).json().access_token
@@ -148,21 +181,25 @@ t.test('account lifecycle', async (t) => {
     t.ok(pendingOnly.json().users.every((u: { status: string }) => u.status === 'pending'))
     t.equal((await app.inject({ method: 'GET', url: '/admin/users?per_page=1000', headers: bearer(adminToken) })).statusCode, 400)
 
-    const gina = (await app.users.findByEmail(user.email))!
+    const gina = (await app.accounts.byEmail(user.email))!
     const session = (await login(app, user.email)).json()
-    const disabled = await app.inject({ method: 'POST', url: `/admin/users/${gina.id}/disable`, headers: bearer(adminToken) })
+    const disabled = await app.inject({ method: 'POST', url: `/admin/users/${gina._id}/disable`, headers: bearer(adminToken) })
     t.equal(disabled.statusCode, 200)
     t.equal(disabled.json().user.status, 'disabled')
+    const disabledEvent = await events.next((m) => m.routingKey === 'user.disabled' && m.event.subject === gina._id)
+    t.ok(disabledEvent.event.data.sessionIds.length >= 2, 'user.disabled lists the sessions that ended')
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(userToken) })).statusCode, 401, 'access tokens stop working')
     t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401, 'refresh tokens are revoked')
     const login403 = await login(app, user.email)
     t.equal(login403.statusCode, 403)
     t.equal(login403.json().code, 'ACCOUNT_DISABLED')
-    const enabled = await app.inject({ method: 'POST', url: `/admin/users/${gina.id}/enable`, headers: bearer(adminToken) })
+    const enabled = await app.inject({ method: 'POST', url: `/admin/users/${gina._id}/enable`, headers: bearer(adminToken) })
     t.equal(enabled.json().user.status, 'active')
     t.equal((await login(app, user.email)).statusCode, 200)
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(userToken) })).statusCode, 401, 'tokens from before the disabling stay dead after re-enabling')
     t.equal((await app.inject({ method: 'POST', url: '/admin/users/no-such-id/disable', headers: bearer(adminToken) })).statusCode, 404)
+    const self = await app.inject({ method: 'POST', url: `/admin/users/${(await app.accounts.byEmail(admin.email))!._id}/disable`, headers: bearer(adminToken) })
+    t.equal(self.json().code, 'CANNOT_DISABLE_SELF')
   })
 })
 

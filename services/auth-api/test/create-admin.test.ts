@@ -32,7 +32,7 @@ t.test('npm run create-admin creates an administrator or promotes an account', a
   await register(app, 'pending-boss@example.com', 'testpassword')
   const promoted = await createAdmin(databaseName, '--email', 'pending-boss@example.com')
   t.equal(promoted.code, 0, promoted.stderr)
-  const user = await app.users.findByEmail('pending-boss@example.com')
+  const user = await app.accounts.byEmail('pending-boss@example.com')
   t.same(user?.roles, ['user', 'admin'])
   t.equal(user?.status, 'active', 'a pending account is activated by the operator')
 

@@ -6,11 +6,13 @@ import amqplib from 'amqplib'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import fp from 'fastify-plugin'
 import { MongoClient } from 'mongodb'
-import { loadConfig, type CloudEvent } from '@latchkey/shared'
+import { loadConfig, type CloudEvent, type CodeDeliveryData, type SessionsEndedData } from '@latchkey/shared'
 import type { Test } from 'tap'
 import app from '../src/app.js'
 import { AuthApiConfigSchema, type AuthApiConfig } from '../src/config.js'
+import type { UndocumentedError } from '../src/http/errors.js'
 import { serverOptions } from '../src/http/server-options.js'
+import { recordErrorCodes } from './error-codes/observed.js'
 
 /** The real servers come from the test stack (`npm test` starts it and exports these). */
 export function requiredEnv (name: string): string {
@@ -37,6 +39,8 @@ export interface TestApp {
   databaseName: string
 }
 
+const appsPerDatabase = new Map<string, number>()
+
 export async function build (t: Test, overrides: Partial<Record<keyof AuthApiConfig, string>> = {}, databaseName = uniqueName('authapi_test')): Promise<TestApp> {
   const keysDir = overrides.JWT_KEYS_DIR ?? mkdtempSync(join(tmpdir(), 'latchkey-keys-'))
   if (!overrides.JWT_KEYS_DIR) t.teardown(() => rmSync(keysDir, { recursive: true, force: true }))
@@ -53,10 +57,17 @@ export async function build (t: Test, overrides: Partial<Record<keyof AuthApiCon
   })
   const clock = new TestClock()
   const server = Fastify({ logger: false, ...serverOptions('127.0.0.1') })
-  await server.register(fp(app), { config, clock: clock.now, databaseName })
+  // The OpenAPI document is the contract: an error code a route does not document fails the test.
+  const onUndocumentedError = (error: UndocumentedError) => { t.fail(`${error.method} ${error.route} answered ${error.status} ${error.code}, which it does not document`) }
+  recordErrorCodes(server)
+  await server.register(fp(app), { config, clock: clock.now, databaseName, onUndocumentedError })
   await server.ready()
+  appsPerDatabase.set(databaseName, (appsPerDatabase.get(databaseName) ?? 0) + 1)
   t.teardown(async () => {
-    await server.db.dropDatabase().catch(() => {})
+    const left = appsPerDatabase.get(databaseName)! - 1
+    appsPerDatabase.set(databaseName, left)
+    // Apps built on one database act as replicas of one deployment: the last one out removes it.
+    if (left === 0) await server.db.dropDatabase().catch(() => {})
     await server.close()
   })
   return { app: server, config, clock, databaseName }
@@ -70,12 +81,21 @@ export function form (fields: Record<string, string>): { payload: string, header
   return { payload: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } }
 }
 
-export async function register (app: FastifyInstance, email: string, password: string): Promise<LightMyRequestResponse> {
-  return await app.inject({ method: 'POST', url: '/register', payload: { email, password } })
+/** Registers from a client address of its own unless one is given: quotas count per client network. */
+export async function register (app: FastifyInstance, email: string, password: string, clientIp = randomClientIp()): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url: '/register', payload: { email, password }, headers: { 'x-forwarded-for': clientIp } })
 }
 
+export function randomClientIp (): string {
+  const [a, b, c] = randomBytes(3)
+  return `10.${a}.${b}.${c}`
+}
+
+/** What the tests read in events: code mails and session notices (each event has only its own fields). */
+type EventData = CodeDeliveryData & Pick<SessionsEndedData, 'sessionIds' | 'reason'>
+
 export interface CapturedMessage {
-  event: CloudEvent<{ userId: string, email: string, code: string, codeExpiresAt: string }>
+  event: CloudEvent<EventData>
   routingKey: string
   properties: amqplib.MessageProperties
 }

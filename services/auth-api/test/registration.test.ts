@@ -39,9 +39,9 @@ t.test('registration', async (t) => {
   t.test('the password is stored as argon2id at OWASP parameters and the code only as a keyed hash', async (t) => {
     await register(app, 'stored@example.com', 'testpassword')
     const { event } = await events.next((m) => m.event.data.email === 'stored@example.com')
-    const user = await app.users.findByEmail('stored@example.com')
+    const user = await app.accounts.byEmail('stored@example.com')
     t.match(user?.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
-    t.not(user?.activationCode?.hash, event.data.code)
+    t.not(user?.codes.activation?.hash, event.data.code)
     t.notMatch(JSON.stringify({ ...user, outbox: {} }), new RegExp(`"${event.data.code}"`), 'the digits are stored nowhere but in the unsent event')
   })
 
@@ -79,7 +79,7 @@ t.test('registration', async (t) => {
     t.equal(first.json().email, 'rene@xn--bcher-kva.example', 'an internationalised domain is stored as SMTP carries it')
     const second = await register(app, ' RENE@BU\u0308CHER.example ', 'testpassword')
     t.equal(second.statusCode, 200, 'the same mailbox, so the same pending account')
-    t.equal(await app.users.collection.countDocuments({ email: 'rene@xn--bcher-kva.example' }), 1)
+    t.equal(await app.accounts.collection.countDocuments({ email: 'rene@xn--bcher-kva.example' }), 1)
     for (const undeliverable of [composed, decomposed]) {
       const refused = await register(app, undeliverable, 'testpassword')
       t.equal(refused.statusCode, 400, 'a non-ASCII local part cannot be mailed safely, so it is refused up front')
@@ -113,6 +113,9 @@ t.test('registration', async (t) => {
       [{ email: 'a@b', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
       [{ email: '"quoted local"@example.com', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
       [{ email: 'a@example.com\r\nBcc: b@example.com', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
+      [{ email: 'x@0x7f.1', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
+      [{ email: 'x@2130706433', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
+      [{ email: 'x@127.0.0.1', password: 'testpassword' }, undefined, 400, 'EMAIL_INVALID'],
       [{ password: 'testpassword' }, undefined, 400, 'VALIDATION_FAILED'],
       [{ email: 'x@example.com' }, undefined, 400, 'VALIDATION_FAILED'],
       [{ email: { $gt: '' }, password: 'testpassword' }, undefined, 400, 'VALIDATION_FAILED'],
@@ -137,9 +140,23 @@ t.test('registration', async (t) => {
   t.test('extra fields cannot grant anything', async (t) => {
     const response = await app.inject({ method: 'POST', url: '/register', payload: { email: 'mass@example.com', password: 'testpassword', status: 'active', roles: ['admin'] } })
     t.equal(response.statusCode, 201)
-    const user = await app.users.findByEmail('mass@example.com')
+    const user = await app.accounts.byEmail('mass@example.com')
     t.equal(user?.status, 'pending')
     t.same(user?.roles, ['user'])
+  })
+
+  t.test('one client network may spend only its share of an address\'s code mails: the owner keeps the rest', async (t) => {
+    const email = 'contested@example.com'
+    const attacker = '203.0.113.7'
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) statuses.push((await register(app, email, 'attacker-password', attacker)).statusCode)
+    const share = config.CODE_MAILS_PER_NETWORK_PER_DAY
+    t.same(statuses, [201, ...Array(share - 1).fill(200), ...Array(6 - share).fill(429)], 'the attacker\'s network is cut off at its share')
+    const neighbour = await register(app, email, 'attacker-password', '203.0.113.99')
+    t.equal(neighbour.statusCode, 429, 'the same /24 shares it')
+    const owner = await register(app, email, 'owner-password', '198.51.100.20')
+    t.equal(owner.statusCode, 200, 'the owner, from another network, still gets a code')
+    t.equal((await app.accounts.byEmail(email))?.mailQuota.activation?.sent, share + 1)
   })
 
   t.test('50 parallel registrations of one email make exactly one account', async (t) => {
@@ -150,7 +167,7 @@ t.test('registration', async (t) => {
     t.equal(statuses.filter((s) => s === 200).length, config.CODE_MAILS_PER_DAY - 1, 'the next ones refresh the pending account, up to the daily mail cap')
     t.equal(statuses.filter((s) => s === 429).length, 50 - config.CODE_MAILS_PER_DAY, 'the rest are refused: no mail bombing')
     t.ok(responses.filter((r) => r.statusCode === 429).every((r) => r.json().code === 'CODE_MAIL_LIMIT' && Number(r.headers['retry-after']) > 0))
-    t.equal(await app.users.collection.countDocuments({ email }), 1)
-    t.equal((await app.users.findByEmail(email))?.codeMail.sentToday, config.CODE_MAILS_PER_DAY)
+    t.equal(await app.accounts.collection.countDocuments({ email }), 1)
+    t.equal((await app.accounts.byEmail(email))?.mailQuota.activation?.sent, config.CODE_MAILS_PER_DAY)
   })
 })

@@ -1,10 +1,15 @@
 import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose'
 import t from 'tap'
-import { activeAccount, bearer, build, captureEvents, form, login, register } from './helper.js'
+import { activeAccount, bearer, build, captureEvents, form, login, register, uniqueName } from './helper.js'
+
+function claimsOf (token: string): { sid: string, sub: string } {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())
+}
 
 t.test('sign-in and tokens', async (t) => {
-  const { app, config } = await build(t)
+  const databaseName = uniqueName('authapi_sessions')
+  const { app, config, clock } = await build(t, {}, databaseName)
   const events = await captureEvents(t, config.EVENTS_EXCHANGE)
   const alice = await activeAccount(app, events, 'alice@example.com')
 
@@ -22,7 +27,7 @@ t.test('sign-in and tokens', async (t) => {
     })
     t.equal(protectedHeader.alg, 'EdDSA')
     t.equal(protectedHeader.kid, jwks.json().keys[0].kid)
-    t.match(payload, { sub: String, email: alice.email, roles: ['user'], iat: Number, exp: Number, jti: String })
+    t.match(payload, { sub: String, sid: String, email: alice.email, roles: ['user'], iat: Number, exp: Number, jti: String })
     t.equal(payload.exp! - payload.iat!, 900)
   })
 
@@ -72,7 +77,7 @@ t.test('sign-in and tokens', async (t) => {
     const publicPem = app.signingKeys.current().publicKeyPem
     const now = Math.floor(Date.now() / 1000)
     const { privateKey: strangerKey } = generateKeyPairSync('ed25519')
-    const signWith = async (key: CryptoKey | import('node:crypto').KeyObject, extra: object, headerExtra: object = {}) =>
+    const signWith = async (key: import('node:crypto').KeyObject, extra: object, headerExtra: object = {}) =>
       await new SignJWT({ ...claims, ...extra }).setProtectedHeader({ alg: 'EdDSA', kid, ...headerExtra }).sign(key)
     const ownKey = (await import('node:crypto')).createPrivateKey(app.signingKeys.current().privateKeyPem)
     const hs256 = (secret: string) => {
@@ -93,6 +98,8 @@ t.test('sign-in and tokens', async (t) => {
       'unknown kid': await signWith(ownKey, {}, { kid: 'no-such-key' }),
       'kid path injection': await signWith(ownKey, {}, { kid: '../../etc/passwd' }),
       'signed by a stranger': await signWith(strangerKey, {}),
+      'issued an hour in the future': await signWith(ownKey, { iat: now + 3600, exp: now + 3600 + 900 }),
+      'no session id': await signWith(ownKey, { sid: undefined }),
       'two segments': `${header}.${payload}`,
       garbage: 'not.a.token'
     }
@@ -103,7 +110,7 @@ t.test('sign-in and tokens', async (t) => {
     }
   })
 
-  t.test('refresh rotates; reusing a used refresh token revokes the whole family', async (t) => {
+  t.test('refresh rotates; a used refresh token coming back later revokes its session', async (t) => {
     const first = (await login(app, alice.email)).json()
     const rotated = await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: first.refresh_token } })
     t.equal(rotated.statusCode, 200)
@@ -111,21 +118,31 @@ t.test('sign-in and tokens', async (t) => {
     t.not(second.refresh_token, first.refresh_token)
     t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(second.access_token) })).statusCode, 200)
 
+    clock.advance(config.REFRESH_REUSE_INTERVAL_SECONDS + 1)
     const reuse = await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: first.refresh_token } })
     t.equal(reuse.statusCode, 401)
     t.equal(reuse.json().code, 'REFRESH_REUSED')
     const afterTheft = await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: second.refresh_token } })
-    t.equal(afterTheft.statusCode, 401, 'the newest token of the family is revoked too')
+    t.equal(afterTheft.statusCode, 401, 'the newest token of the session is revoked too')
     t.equal(afterTheft.json().code, 'REFRESH_INVALID')
+    const meAfterTheft = await app.inject({ method: 'GET', url: '/me', headers: bearer(second.access_token) })
+    t.equal(meAfterTheft.json().code, 'TOKEN_REVOKED', 'and so is its access token')
+    const revoked = await events.next((m) => m.routingKey === 'user.session_revoked' && m.event.data.reason === 'refresh_reused')
+    t.same(revoked.event.data.sessionIds, [JSON.parse(Buffer.from(second.access_token.split('.')[1], 'base64url').toString()).sid], 'announced with the session id')
 
     const other = (await login(app, alice.email)).json()
     t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: other.refresh_token } })).statusCode, 200, 'other sign-ins are untouched')
   })
 
-  t.test('parallel refreshes with one token: exactly one rotation', async (t) => {
+  t.test('two tabs refreshing at once both get the same successor, and the session survives', async (t) => {
     const { refresh_token: token } = (await login(app, alice.email)).json()
     const responses = await Promise.all(Array.from({ length: 6 }, async () => await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: token } })))
-    t.equal(responses.filter((r) => r.statusCode === 200).length, 1)
+    t.same(responses.map((r) => r.statusCode), [200, 200, 200, 200, 200, 200])
+    const successors = new Set(responses.map((r) => r.json().refresh_token))
+    t.equal(successors.size, 1, 'one successor for all of them')
+    const next = await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: [...successors][0] } })
+    t.equal(next.statusCode, 200, 'the successor works')
+    t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(next.json().access_token) })).statusCode, 200)
   })
 
   t.test('refresh and logout: bad input', async (t) => {
@@ -137,11 +154,67 @@ t.test('sign-in and tokens', async (t) => {
     t.equal(unknown.json().code, 'REFRESH_INVALID')
   })
 
-  t.test('logout revokes the refresh token', async (t) => {
-    const { refresh_token: token } = (await login(app, alice.email)).json()
-    t.equal((await app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: token } })).statusCode, 200)
-    t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: token } })).statusCode, 401)
-    t.equal((await app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: token } })).statusCode, 200, 'idempotent')
+  t.test('logout ends the session: its refresh token and its access token stop working at once', async (t) => {
+    const session = (await login(app, alice.email)).json()
+    const other = (await login(app, alice.email)).json()
+    t.equal((await app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: session.refresh_token } })).statusCode, 200)
+    t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401)
+    const me = await app.inject({ method: 'GET', url: '/me', headers: bearer(session.access_token) })
+    t.equal(me.statusCode, 401, 'the access token of the ended session is refused')
+    t.equal(me.json().code, 'TOKEN_REVOKED')
+    t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(other.access_token) })).statusCode, 200, 'other sessions go on')
+    t.equal((await app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: session.refresh_token } })).statusCode, 200, 'idempotent')
+    const event = await events.next((m) => m.routingKey === 'user.session_revoked' && m.event.data.reason === 'logout')
+    t.same(event.event.data.sessionIds, [claimsOf(session.access_token).sid], 'user.session_revoked names the session')
+  })
+
+  t.test('logout?scope=global ends every session of the account', async (t) => {
+    const first = (await login(app, alice.email)).json()
+    const second = (await login(app, alice.email)).json()
+    const unauthenticated = await app.inject({ method: 'POST', url: '/logout?scope=global', payload: {} })
+    t.equal(unauthenticated.statusCode, 401, 'it needs the access token')
+    t.equal(unauthenticated.json().code, 'TOKEN_MISSING')
+    const out = await app.inject({ method: 'POST', url: '/logout?scope=global', headers: bearer(first.access_token), payload: {} })
+    t.equal(out.statusCode, 200, out.body)
+    for (const session of [first, second]) {
+      t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(session.access_token) })).statusCode, 401)
+      t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401)
+    }
+    const event = await events.next((m) => m.routingKey === 'user.session_revoked' && m.event.data.reason === 'logout_everywhere')
+    t.ok(event.event.data.sessionIds.includes(claimsOf(second.access_token).sid))
+  })
+
+  t.test('an account keeps at most MAX_SESSIONS_PER_ACCOUNT sign-ins; the oldest ends first', async (t) => {
+    const limited = await build(t, { MAX_SESSIONS_PER_ACCOUNT: '3', EVENTS_EXCHANGE: config.EVENTS_EXCHANGE }, databaseName)
+    const bob = await activeAccount(limited.app, events, 'bob.sessions@example.com')
+    const sessions = []
+    for (let i = 0; i < 4; i++) sessions.push((await login(limited.app, bob.email)).json())
+    const meWith = async (token: string) => (await limited.app.inject({ method: 'GET', url: '/me', headers: bearer(token) })).statusCode
+    t.equal(await meWith(sessions[0].access_token), 401, 'the oldest ended')
+    t.same(await Promise.all(sessions.slice(1).map(async (s) => await meWith(s.access_token))), [200, 200, 200])
+    t.equal((await limited.app.accounts.byEmail(bob.email))?.sessions && Object.keys((await limited.app.accounts.byEmail(bob.email))!.sessions).length, 3)
+  })
+
+  t.test('introspection (RFC 7662) tells registered services whether a token still works', async (t) => {
+    const secret = 'introspection-secret-'.padEnd(40, 'x')
+    const api = await build(t, { INTROSPECTION_CLIENTS: `billing:${secret}`, EVENTS_EXCHANGE: config.EVENTS_EXCHANGE }, databaseName)
+    const client = `Basic ${Buffer.from(`billing:${secret}`).toString('base64')}`
+    const introspect = async (token: string, authorization = client) => await api.app.inject({
+      method: 'POST', url: '/oauth/introspect', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ token }).toString()
+    })
+    const session = (await login(api.app, alice.email)).json()
+    const refused = await introspect(session.access_token, `Basic ${Buffer.from('billing:wrong').toString('base64')}`)
+    t.equal(refused.statusCode, 401)
+    t.equal(refused.json().code, 'INVALID_CLIENT')
+    t.match(refused.headers['www-authenticate'], /^Basic/)
+    const active = await introspect(session.access_token)
+    t.equal(active.statusCode, 200)
+    t.match(active.json(), { active: true, token_type: 'Bearer', sub: String, sid: claimsOf(session.access_token).sid, username: alice.email, client_id: 'billing' })
+    t.match((await introspect(session.refresh_token)).json(), { active: true, token_type: 'refresh_token' })
+    await api.app.inject({ method: 'POST', url: '/logout', payload: { refresh_token: session.refresh_token } })
+    t.same((await introspect(session.access_token)).json(), { active: false }, 'inactive once its session ended')
+    t.same((await introspect(session.refresh_token)).json(), { active: false })
+    t.same((await introspect('not-a-token')).json(), { active: false })
   })
 
   t.test('the browser flow keeps the refresh token in an HttpOnly, Secure, SameSite=Strict cookie', async (t) => {
@@ -163,10 +236,9 @@ t.test('sign-in and tokens', async (t) => {
   })
 
   t.test('a token signed by another replica (same keys directory) is accepted', async (t) => {
-    const other = await build(t, { JWT_KEYS_DIR: config.JWT_KEYS_DIR, EVENTS_EXCHANGE: config.EVENTS_EXCHANGE })
+    const other = await build(t, { JWT_KEYS_DIR: config.JWT_KEYS_DIR, EVENTS_EXCHANGE: config.EVENTS_EXCHANGE }, databaseName)
     const { access_token: token } = (await login(app, alice.email)).json()
     t.equal(other.app.signingKeys.current().kid, app.signingKeys.current().kid, 'replicas agree on the key')
-    await other.app.users.collection.insertOne((await app.users.findByEmail(alice.email))!)
     t.equal((await other.app.inject({ method: 'GET', url: '/me', headers: bearer(token) })).statusCode, 200)
 
     await other.app.signingKeys.rotate(new Date())

@@ -1,17 +1,28 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { OneTimeCodes } from '../codes/one-time-code.js'
-import { SignInFailures, type LockoutPolicy } from '../credentials/failure-counter.js'
+import type { MailLimits } from '../codes/mail-quota.js'
 import { createPasswordHasher, type PasswordHasher } from '../credentials/passwords.js'
-import { UsersRepository } from './users.js'
+import { SignInAttempts, type LockoutPolicy } from '../credentials/sign-in-attempts.js'
+import { AccountStore } from './accounts-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    users: UsersRepository
+    accounts: AccountStore
     passwords: PasswordHasher
     codes: OneTimeCodes
-    signInFailures: SignInFailures
+    policy: AccountPolicy
+    signInAttempts: SignInAttempts
   }
+}
+
+/** Limits that shape accounts over time. */
+export interface AccountPolicy {
+  mail: MailLimits
+  /** An account never activated is removed this long after its last registration. */
+  pendingRetentionMs: number
+  /** Sign-ins kept per account; the oldest ends when one more starts. */
+  maxSessions: number
 }
 
 export interface AccountsOptions {
@@ -19,21 +30,20 @@ export interface AccountsOptions {
   codeLength: number
   codeTtlSeconds: number
   codeMaxAttempts: number
-  resendIntervalSeconds: number
-  codeMailsPerDay: number
+  policy: AccountPolicy
   lockout: LockoutPolicy
 }
 
 async function accounts (fastify: FastifyInstance, options: AccountsOptions): Promise<void> {
-  const users = new UsersRepository(fastify.db, {
-    resendIntervalSeconds: options.resendIntervalSeconds,
-    mailsPerDay: options.codeMailsPerDay
-  })
-  await users.ensureIndexes()
-  fastify.decorate('users', users)
+  const store = new AccountStore(fastify.db)
+  const signInAttempts = new SignInAttempts(fastify.db, options.lockout)
+  await store.ensureIndexes()
+  await signInAttempts.ensureIndexes()
+  fastify.decorate('accounts', store)
+  fastify.decorate('signInAttempts', signInAttempts)
   fastify.decorate('passwords', await createPasswordHasher())
-  fastify.decorate('signInFailures', new SignInFailures(fastify.db, users.locks, options.lockout))
   fastify.decorate('codes', new OneTimeCodes(options.codeSecret, options.codeLength, options.codeTtlSeconds, options.codeMaxAttempts))
+  fastify.decorate('policy', options.policy)
 }
 
 export default fp(accounts, { name: 'accounts', dependencies: ['database'] })

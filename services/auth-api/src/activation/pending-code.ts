@@ -1,14 +1,15 @@
-import type { StoredCode } from '../codes/one-time-code.js'
-import type { UserDocument } from '../accounts/users.js'
+import type { AccountDocument, CodePurpose } from '../accounts/account.js'
 
-export function pendingCodeFields (code: StoredCode, user: Pick<UserDocument, 'codeMail'>, maxAttempts: number): {
+/** Where the account's pending code of this purpose stands, as the API reports it. */
+export function pendingCodeFields (account: AccountDocument, purpose: CodePurpose, maxAttempts: number): {
   code_expires_at: string
   resend_available_at: string
   attempts_left: number
 } {
+  const code = account.codes[purpose]!
   return {
     code_expires_at: code.expiresAt.toISOString(),
-    resend_available_at: user.codeMail.nextAllowedAt.toISOString(),
+    resend_available_at: account.mailQuota[purpose]!.nextAllowedAt.toISOString(),
     attempts_left: Math.max(0, maxAttempts - code.attempts)
   }
 }

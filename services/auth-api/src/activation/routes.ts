@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
-import type { UserDocument } from '../accounts/users.js'
-import { checkCode, presentedCode } from '../codes/code-check.js'
-import { ApiError } from '../http/errors.js'
-import { absentBodyAsEmpty } from '../http/optional-body.js'
-import { PendingCode, basicAuthFailures, basicAuthSecurity, errorResponses, lockedOut } from '../http/schemas.js'
-import { invalidCredentials } from '../credentials/basic-auth.js'
+import type { AccountDocument } from '../accounts/account.js'
+import { assertWellFormedCode, presentedCode, useCode } from '../codes/code-attempts.js'
 import { issueCode } from '../codes/issue-code.js'
+import { requestContext } from '../events/outbox.js'
+import { absentBodyAsEmpty } from '../http/optional-body.js'
+import { PendingCode, basicAuthFailures, basicAuthSecurity, errorResponses, rateLimited } from '../http/schemas.js'
+import { Refusal } from '../refusal.js'
 import { pendingCodeFields } from './pending-code.js'
 
 const VerifyBody = Type.Object({
@@ -27,9 +27,10 @@ const CodeSent = Type.Object({
   ...PendingCode
 })
 
-function assertPending (account: UserDocument): void {
-  if (account.status === 'active') throw new ApiError(409, 'ALREADY_ACTIVATED', 'This account is already activated. Sign in instead.')
-  if (account.status === 'disabled') throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled.')
+function assertPending (account: AccountDocument | null): asserts account is AccountDocument {
+  if (!account || account.status === 'deleted') throw new Refusal('INVALID_CREDENTIALS')
+  if (account.status === 'active') throw new Refusal('ALREADY_ACTIVATED')
+  if (account.status === 'disabled') throw new Refusal('ACCOUNT_DISABLED')
 }
 
 const activation: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -42,19 +43,24 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'HTTP Basic authentication with email:password, and the code as verification_code (or code), JSON or form. The password is checked first. A code lives CODE_TTL_SECONDS (default 60 s), works once, and allows CODE_MAX_ATTEMPTS (default 5) tries.',
       security: basicAuthSecurity,
       body: VerifyBody,
-      response: { 200: Activated, ...errorResponses({ 400: ['CODE_MISSING', 'CODE_MALFORMED'], 401: basicAuthFailures, 403: ['CODE_INVALID', 'ACCOUNT_DISABLED'], 409: ['ALREADY_ACTIVATED'], 410: ['CODE_EXPIRED'], 429: ['CODE_EXHAUSTED', ...lockedOut] }) }
+      response: {
+        200: Activated,
+        ...errorResponses(['CODE_MISSING', 'CODE_MALFORMED', ...basicAuthFailures, 'CODE_INVALID', 'ACCOUNT_DISABLED', 'ALREADY_ACTIVATED', 'CODE_EXPIRED', 'CODE_EXHAUSTED', ...rateLimited])
+      }
     }
   }, async (request) => {
-    const activatedAt = await fastify.users.withAccount(request.account!.email, async (user) => {
-      if (!user) throw invalidCredentials()
-      assertPending(user)
-      await checkCode(fastify, user, 'activationCode', 'activation', presentedCode(request.body))
-      const now = fastify.clock()
-      await fastify.users.update(user, { $set: { status: 'active', activatedAt: now, activationCode: null } }, now)
-      request.log.info({ event: 'account.activated', userId: user.id }, 'account activated')
-      return now
-    })
-    return { status: 'success' as const, message: 'Your account is activated. You can sign in now.', activated_at: activatedAt.toISOString() }
+    const candidate = presentedCode(request.body)
+    assertWellFormedCode(fastify, candidate)
+    const { account, code } = await useCode(fastify, request.account!, 'activation', candidate, assertPending)
+    const now = fastify.clock()
+    const activated = await fastify.accounts.update(account._id, { status: 'pending', 'codes.activation.hash': code.hash }, {
+      $set: { status: 'active', activatedAt: now },
+      $unset: { 'codes.activation': '', purgeAt: '' }
+    }, now)
+    // Another request with the same code got there first.
+    if (!activated) throw new Refusal('ALREADY_ACTIVATED')
+    request.log.info({ event: 'account.activated', userId: account._id }, 'account activated')
+    return { status: 'success' as const, message: 'Your account is activated. You can sign in now.', activated_at: now.toISOString() }
   })
 
   fastify.post('/verify/resend', {
@@ -64,22 +70,14 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Email a new activation code',
       description: 'HTTP Basic authentication with email:password. The new code replaces the old one. At most one every RESEND_INTERVAL_SECONDS (default 30 s; 429 RESEND_TOO_SOON with Retry-After) and CODE_MAILS_PER_DAY (default 10) per account.',
       security: basicAuthSecurity,
-      response: { 200: CodeSent, ...errorResponses({ 401: basicAuthFailures, 403: ['ACCOUNT_DISABLED'], 409: ['ALREADY_ACTIVATED'], 429: ['RESEND_TOO_SOON', 'CODE_MAIL_LIMIT', ...lockedOut] }) }
+      response: { 200: CodeSent, ...errorResponses([...basicAuthFailures, 'ACCOUNT_DISABLED', 'ALREADY_ACTIVATED', 'RESEND_TOO_SOON', 'CODE_MAIL_LIMIT', ...rateLimited]) }
     }
   }, async (request) => {
-    const user = await fastify.users.withAccount(request.account!.email, async (current) => {
-      if (!current) throw invalidCredentials()
-      assertPending(current)
-      return await issueCode(fastify, current, {
-        slot: 'activationCode', purpose: 'activation', eventType: EventTypes.activationCodeRequested, requestId: request.id, now: fastify.clock(), enforceCooldown: true
-      })
-    })
-    void fastify.outbox.publishWritten(user)
-    return {
-      status: 'success' as const,
-      message: 'We emailed you a new verification code.',
-      ...pendingCodeFields(user.activationCode!, user, fastify.codes.maxAttempts)
-    }
+    const account = await issueCode(fastify, request.account!, {
+      purpose: 'activation', eventType: EventTypes.activationCodeRequested, context: requestContext(request), enforceCooldown: true
+    }, assertPending)
+    void fastify.outbox.publishSoon(account._id)
+    return { status: 'success' as const, message: 'We emailed you a new verification code.', ...pendingCodeFields(account, 'activation', fastify.codes.maxAttempts) }
   })
 }
 

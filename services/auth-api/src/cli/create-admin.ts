@@ -2,19 +2,19 @@ import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { MongoClient } from 'mongodb'
 import { Type } from 'typebox'
-import { loadConfig } from '@latchkey/shared'
-import { isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
-import { newAccount, UsersRepository, type Role } from '../accounts/users.js'
+import { isDeliverableAddress, loadConfig, normalizeEmail } from '@latchkey/shared'
+import type { AccountDocument, Role } from '../accounts/account.js'
+import { AccountStore } from '../accounts/accounts-store.js'
 import { assertAcceptablePassword, createPasswordHasher } from '../credentials/passwords.js'
-import { ApiError } from '../http/errors.js'
-import { nextSession } from '../sessions/sessions.js'
+import { Refusal } from '../refusal.js'
 
 const usage = `Creates an administrator, or makes an existing account one (like Django's createsuperuser).
 
   npm run create-admin -- --email admin@example.com [--password '…']
 
---password (or ADMIN_PASSWORD) is needed only to create a new account. MONGO_URL selects the
-database (default: the one \`npm start\` runs).`
+--password (or ADMIN_PASSWORD) is needed only to create a new account; given for an existing one,
+it replaces its password and ends its sessions. MONGO_URL selects the database (default: the one
+\`npm start\` runs).`
 
 const CliConfig = Type.Object({
   MONGO_URL: Type.String({ default: 'mongodb://127.0.0.1:27017/latchkey', pattern: '^mongodb(\\+srv)?://' }),
@@ -32,46 +32,55 @@ async function main (): Promise<string> {
   const client = new MongoClient(config.MONGO_URL, { serverSelectionTimeoutMS: 5000 })
   await client.connect()
   try {
-    const users = new UsersRepository(client.db(), { resendIntervalSeconds: 30, mailsPerDay: 10 })
-    await users.ensureIndexes()
+    const accounts = new AccountStore(client.db())
+    await accounts.ensureIndexes()
     const passwordHash = password ? await hashAcceptable(password) : undefined
-    return await users.withAccount(email, async (existing) => {
-      const now = new Date()
-      if (existing) {
-        const roles: Role[] = existing.roles.includes('admin') ? existing.roles : [...existing.roles, 'admin']
-        await users.update(existing, {
-          $set: {
-            roles,
-            ...(existing.status === 'pending' ? { status: 'active', activatedAt: now, activationCode: null } : {}),
-            // A new password ends every session signed in with the old one.
-            ...(passwordHash ? { passwordHash, ...nextSession(existing) } : {})
-          }
-        }, now)
-        return `${email} is an administrator${existing.status === 'disabled' ? ' (the account is still disabled)' : ''}.`
-      }
-      if (!passwordHash) throw new Error('no account has this address: give --password to create it')
-      const inserted = await users.insert(newAccount({
-        id: randomUUID(),
-        email,
-        passwordHash,
-        status: 'active',
-        roles: ['user', 'admin'],
-        activatedAt: now,
-        codeMail: { day: '', sentToday: 0, nextAllowedAt: now }
-      }, now))
-      if (!inserted) throw new Error('the address was taken meanwhile; run the command again')
-      return `Created the administrator ${email}.`
+    const now = new Date()
+    const existing = await accounts.byEmail(email)
+    if (existing) return await promote(accounts, existing, passwordHash, now)
+    if (!passwordHash) throw new Error('no account has this address: give --password to create it')
+    const created = await accounts.insert({
+      _id: randomUUID(),
+      email,
+      passwordHash,
+      status: 'active',
+      roles: ['user', 'admin'],
+      createdAt: now,
+      updatedAt: now,
+      activatedAt: now,
+      codes: {},
+      mailQuota: {},
+      sessions: {},
+      outbox: {}
     })
+    if (!created) throw new Error('the address was taken meanwhile; run the command again')
+    return `Created the administrator ${email}.`
   } finally {
     await client.close()
   }
+}
+
+/** The operator vouches for the account: it becomes an active administrator. */
+async function promote (accounts: AccountStore, account: AccountDocument, passwordHash: string | undefined, now: Date): Promise<string> {
+  const roles: Role[] = account.roles.includes('admin') ? account.roles : [...account.roles, 'admin']
+  const promoted = await accounts.update(account._id, { status: account.status }, {
+    $set: {
+      roles,
+      ...(account.status === 'pending' ? { status: 'active', activatedAt: now } : {}),
+      // A new password ends every session signed in with the old one.
+      ...(passwordHash ? { passwordHash, sessions: {} } : {})
+    },
+    ...(account.status === 'pending' ? { $unset: { 'codes.activation': '', purgeAt: '' } } : {})
+  }, now)
+  if (!promoted) throw new Error('the account changed meanwhile; run the command again')
+  return `${account.email} is an administrator${account.status === 'disabled' ? ' (the account is still disabled)' : ''}.`
 }
 
 async function hashAcceptable (password: string): Promise<string> {
   try {
     assertAcceptablePassword(password)
   } catch (err) {
-    throw new Error(err instanceof ApiError ? err.message : String(err))
+    throw new Error(err instanceof Refusal ? err.message : String(err))
   }
   return await (await createPasswordHasher()).hash(password)
 }

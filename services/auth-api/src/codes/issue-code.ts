@@ -1,39 +1,45 @@
-import { createEvent, type CodeDeliveryData, type EventType } from '@latchkey/shared'
+import type { EventType } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
-import { EVENT_SOURCE, takeCodeMail, type CodeSlot, type UserDocument } from '../accounts/users.js'
-import { tooManyUntil } from '../http/errors.js'
-import type { CodePurpose } from './one-time-code.js'
+import type { UpdateFilter } from 'mongodb'
+import type { AccountDocument, CodePurpose } from '../accounts/account.js'
+import { combine, untilSettled } from '../accounts/accounts-store.js'
+import { accountEvent, appendToOutbox, type RequestContext } from '../events/outbox.js'
+import { Refusal } from '../refusal.js'
+import type { StateCheck } from './code-attempts.js'
+import { takeCodeMail } from './mail-quota.js'
 
 export interface CodeIssue {
-  slot: CodeSlot
   purpose: CodePurpose
   eventType: EventType
-  requestId: string
-  now: Date
-  /** A re-registration may send a fresh code at once; an explicit resend waits for the cooldown. */
+  context: RequestContext
+  /** An explicit resend waits out the cooldown; a registration, which replaces the password, does not. */
   enforceCooldown: boolean
+  /** The requester's network, when the request proves nothing about who sends it. */
+  network?: string
 }
 
 /**
- * Replaces the account's pending code in `slot` and queues the mail carrying it, within the
- * account's mail quota. Call it while holding the account (UsersRepository.withAccount).
+ * Replaces the account's code of this purpose and queues the mail carrying it, within the mail
+ * quota, in one write guarded by the account's status and quota. `alongside` adds the caller's own
+ * changes to that write (a re-registration's new password).
  */
-export async function issueCode (app: FastifyInstance, user: UserDocument, issue: CodeIssue, extraFields: Partial<UserDocument> = {}): Promise<UserDocument> {
-  const { slot, purpose, eventType, requestId, now, enforceCooldown } = issue
-  const quota = takeCodeMail(user.codeMail, now, app.users.limits, enforceCooldown)
-  if (quota.kind === 'cooldown') {
-    throw tooManyUntil(quota.retryAt, now, 'RESEND_TOO_SOON', (seconds) => `Wait ${seconds} s before asking for another code.`)
-  }
-  if (quota.kind === 'daily-cap') {
-    throw tooManyUntil(quota.retryAt, now, 'CODE_MAIL_LIMIT', () => 'Too many codes were sent to this account today. Try again tomorrow.')
-  }
-  const { code, stored } = app.codes.issue(purpose, user.email, now)
-  const event = codeEvent(eventType, { userId: user.id, email: user.email, code, codeExpiresAt: stored.expiresAt.toISOString() })
-  return await app.users.update(user, {
-    $set: { ...extraFields, [slot]: stored, codeMail: quota.codeMail, ...await app.outbox.append(user, event, requestId) }
-  }, now)
-}
-
-export function codeEvent (type: EventType, data: CodeDeliveryData) {
-  return createEvent(type, EVENT_SOURCE, data, data.userId)
+export async function issueCode (app: FastifyInstance, account: AccountDocument, issue: CodeIssue, checkState: StateCheck, alongside: UpdateFilter<AccountDocument> = {}): Promise<AccountDocument> {
+  const { purpose, eventType, context, enforceCooldown, network } = issue
+  let current: AccountDocument | null = account
+  return await untilSettled(async () => {
+    checkState(current)
+    const now = app.clock()
+    const taken = takeCodeMail(current.mailQuota[purpose], { purpose, now, enforceCooldown, ...(network ? { network } : {}) }, app.policy.mail)
+    if (taken instanceof Refusal) throw taken
+    const { code, stored } = app.codes.issue(purpose, current._id, now)
+    const event = accountEvent(eventType, current._id, { userId: current._id, email: current.email, code, codeExpiresAt: stored.expiresAt.toISOString() }, context)
+    const updated = await app.accounts.update(
+      current._id,
+      { status: current.status, ...taken.guard },
+      combine({ $set: { [`codes.${purpose}`]: stored } }, taken.update, appendToOutbox(event, context), alongside),
+      now
+    )
+    if (!updated) current = await app.accounts.byId(current._id)
+    return updated ?? undefined
+  })
 }

@@ -1,14 +1,5 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
-
-export type CodePurpose = 'activation' | 'password-reset'
-
-/** A pending one-time code as stored: only its keyed hash, never the digits. */
-export interface StoredCode {
-  hash: string
-  issuedAt: Date
-  expiresAt: Date
-  attempts: number
-}
+import type { CodePurpose, StoredCode } from '../accounts/account.js'
 
 export interface IssuedCode {
   code: string

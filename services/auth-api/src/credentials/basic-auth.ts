@@ -1,43 +1,34 @@
 import fastifyBasicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { UserDocument } from '../accounts/users.js'
-import { normalizeEmail } from '@latchkey/shared'
-import { ApiError } from '../http/errors.js'
+import type { AccountDocument } from '../accounts/account.js'
+import { Refusal } from '../refusal.js'
+import { proveCredentials } from './credential-proof.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The account whose email and password the request proved, set by `basicAuth`. */
-    account: UserDocument | null
+    account: AccountDocument | null
   }
 }
 
 export const REALM = 'latchkey'
 
-export function invalidCredentials (): ApiError {
-  return new ApiError(401, 'INVALID_CREDENTIALS', 'Wrong email or password.')
-}
-
 /**
- * HTTP Basic authentication with the account's email and password. An unknown email still
- * pays for a full argon2 verification, so timing does not tell which addresses exist.
+ * HTTP Basic authentication with the account's email and password, under the same rules as
+ * sign-in (see proveCredentials). @fastify/basic-auth answers a refusal with WWW-Authenticate.
  */
 async function basicAuth (fastify: FastifyInstance): Promise<void> {
   fastify.decorateRequest('account', null)
   await fastify.register(fastifyBasicAuth, {
     authenticate: { realm: REALM },
     validate: async (username: string, password: string, request: FastifyRequest) => {
-      const email = normalizeEmail(username)
-      const user = await fastify.users.findByEmail(email)
-      const hadFailures = await fastify.signInFailures.assertNotLocked(email, fastify.clock())
-      const valid = await fastify.passwords.verify(user?.passwordHash, password)
-      if (!user || !valid) {
-        await fastify.signInFailures.recordFailure(email, fastify.clock())
-        request.log.info({ event: 'auth.basic.failed' }, 'basic authentication failed')
-        throw invalidCredentials()
+      try {
+        request.account = await proveCredentials(fastify, username, password)
+      } catch (err) {
+        if (err instanceof Refusal && err.code === 'INVALID_CREDENTIALS') request.log.info({ event: 'auth.basic.failed' }, 'basic authentication failed')
+        throw err
       }
-      if (hadFailures) await fastify.signInFailures.clear(email)
-      request.account = user
     }
   })
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import argon2 from 'argon2'
 import { codePointLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@latchkey/shared'
-import { ApiError } from '../http/errors.js'
+import { Refusal } from '../refusal.js'
 
 const commonPasswords = createRequire(import.meta.url)('fxa-common-password-list') as { test (password: string): boolean }
 
@@ -16,13 +16,13 @@ const hashingOptions = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2,
 export function assertAcceptablePassword (password: string, field = 'password'): void {
   const length = codePointLength(password)
   if (length < PASSWORD_MIN_LENGTH) {
-    throw new ApiError(400, 'PASSWORD_TOO_SHORT', `Use at least ${PASSWORD_MIN_LENGTH} characters.`, { field })
+    throw new Refusal('PASSWORD_TOO_SHORT', { field }, `Use at least ${PASSWORD_MIN_LENGTH} characters.`)
   }
   if (length > PASSWORD_MAX_LENGTH) {
-    throw new ApiError(400, 'PASSWORD_TOO_LONG', `Use at most ${PASSWORD_MAX_LENGTH} characters.`, { field })
+    throw new Refusal('PASSWORD_TOO_LONG', { field }, `Use at most ${PASSWORD_MAX_LENGTH} characters.`)
   }
   if (commonPasswords.test(password)) {
-    throw new ApiError(400, 'PASSWORD_TOO_COMMON', 'This password is among the most common ones; choose another.', { field })
+    throw new Refusal('PASSWORD_TOO_COMMON', { field })
   }
 }
 

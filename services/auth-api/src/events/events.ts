@@ -28,16 +28,7 @@ async function events (fastify: FastifyInstance, options: EventsOptions): Promis
   })
   await broker.start()
 
-  const relay = new OutboxRelay({
-    users: fastify.users,
-    pending: fastify.db.collection('outbox_pending'),
-    broker,
-    exchange: options.exchange,
-    replicaId: options.replicaId,
-    log,
-    // Leases are about live processes, so they run on the wall clock, like the account locks.
-    now: () => new Date()
-  })
+  const relay = new OutboxRelay({ accounts: fastify.accounts, broker, exchange: options.exchange, log, now: () => new Date() })
   relay.start()
 
   fastify.decorate('broker', broker)

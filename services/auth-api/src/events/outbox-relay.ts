@@ -1,50 +1,37 @@
+import { randomUUID } from 'node:crypto'
 import type { ConfirmChannel } from 'amqplib'
-import type { Collection } from 'mongodb'
-import type { BrokerLink } from '@latchkey/shared'
 import type { FastifyBaseLogger } from 'fastify'
-import { codeDeliveryEventTypes, insertIfAbsent, type CloudEvent } from '@latchkey/shared'
-import { outboxEntry, type OutboxEntry, type UserDocument, type UsersRepository } from '../accounts/users.js'
+import type { BrokerLink } from '@latchkey/shared'
+import type { AccountDocument, OutboxEntry } from '../accounts/account.js'
+import type { AccountStore } from '../accounts/accounts-store.js'
 
-/** One per account with unpublished events: what the sweep reads instead of every account. */
-export interface PendingMarker {
-  _id: string
-  since: Date
-  /** When the sweep should look again: moved forward by back-off, so failing accounts wait their turn. */
-  dueAt: Date
-}
-
-/** A marker with no account behind it may belong to an insert still under way; only older ones are stale. */
-const STALE_MARKER_MS = 60_000
-
-const mustReachAQueue = new Set<string>(codeDeliveryEventTypes)
+type Outbox = Record<string, OutboxEntry>
+/** What a claim hands the relay: the events to publish, as they stood when claimed. */
+type Claimed = Pick<AccountDocument, '_id' | 'status' | 'outbox' | 'outboxAttempts'> & { outboxClaim: string }
 
 export interface OutboxRelayOptions {
-  users: UsersRepository
-  /**
-   * Written before the events they announce, so no event goes unannounced; a marker left over
-   * (its write failed, or the events are out) is simply removed by the next sweep.
-   */
-  pending: Collection<PendingMarker>
+  accounts: AccountStore
   broker: BrokerLink
   exchange: string
-  replicaId: string
   log: FastifyBaseLogger
+  /** Leases are about live processes, so they run on the wall clock, not the application's. */
   now: () => Date
-  /** How long a claimed document stays ours; another replica takes over after that. */
+  /** How long a claimed outbox stays ours; another replica takes over after that. */
   leaseMs?: number
   sweepIntervalMs?: number
   /** Accounts looked at per sweep. */
   batchSize?: number
 }
 
+const clearedOutbox = { outboxDueAt: '', outboxLeaseUntil: '', outboxClaim: '', outboxAttempts: '' } as const
+
 /**
- * Publishes the events that requests wrote into account documents (the same-document
- * outbox: FerretDB has no transactions), then removes them. A replica claims a document
- * with a lease before publishing, so two replicas never publish the same events at once;
- * after a crash the lease runs out and the next sweep publishes them. The request that writes
- * an event takes the lease in that same write when it is free, so the common case publishes
- * straight away without a separate claim. Delivery is at least once: the mailer deduplicates
- * by event id.
+ * Publishes the events that requests wrote into account documents (the same-document outbox),
+ * then removes them. A relay claims an outbox with an atomic lease before publishing, so two
+ * replicas never publish the same events at once; after a crash the lease runs out and the next
+ * sweep publishes them. The request that created an account holds the lease from its very first
+ * write, so the common case publishes at once without a claim. Publishing uses publisher
+ * confirms; delivery is at least once, and the mailer deduplicates by event id.
  */
 export class OutboxRelay {
   readonly #leaseMs: number
@@ -71,106 +58,72 @@ export class OutboxRelay {
     await this.#sweeping
   }
 
-  /** `$set` fields that add an event to an account's outbox, taking the lease if it is free. */
-  async append (user: UserDocument, event: CloudEvent, correlationId: string): Promise<Record<string, unknown>> {
-    const now = this.options.now()
-    await this.#markPending(user.email, now)
-    return { [`outbox.${event.id}`]: outboxEntry(event, correlationId, now), outboxPending: true, ...this.#leaseIfFree(user, now) }
+  /** The lease a new account is written with, so its creator may publish at once; none while the broker is away. */
+  leaseForNewAccount (): Pick<AccountDocument, 'outboxLeaseUntil' | 'outboxClaim'> {
+    if (!this.options.broker.connected) return {}
+    return { outboxLeaseUntil: new Date(this.options.now().getTime() + this.#leaseMs), outboxClaim: randomUUID() }
   }
 
-  /** The outbox fields of a new account whose first event is `event`; the lease is ours. */
-  async initial (email: string, event: CloudEvent, correlationId: string): Promise<Pick<UserDocument, 'outbox' | 'outboxPending' | 'outboxLeaseUntil' | 'outboxLeaseOwner'>> {
-    const now = this.options.now()
-    await this.#markPending(email, now)
-    return { outbox: { [event.id]: outboxEntry(event, correlationId, now) }, outboxPending: true, outboxLeaseUntil: null, ...this.#leaseIfFree(null, now) }
+  /** Publishes the outbox of an account its creator inserted with a lease (see leaseForNewAccount). */
+  async publishNew (account: AccountDocument): Promise<void> {
+    const { outboxClaim } = account
+    await this.#safely(outboxClaim ? this.#publishClaimed({ ...account, outboxClaim }) : Promise.resolve())
   }
 
-  /**
-   * Publishes what a request just wrote: at once when that write took the lease, otherwise
-   * by claiming it now (the holder of a live lease, or the next sweep, takes care of it).
-   */
-  async publishWritten (user: UserDocument): Promise<void> {
-    const work = this.#ownsLease(user, this.options.now())
-      ? this.#publishLeased(user.email, user.outbox)
-      : this.#publishAccount(user.email)
-    await work.catch((err: unknown) => {
-      this.options.log.warn({ err }, 'outbox publish failed; the sweep will retry')
-    })
+  /** Publishes what a request just added to an account's outbox, unless another relay holds it. */
+  async publishSoon (accountId: string): Promise<void> {
+    await this.#safely(this.#claimAndPublish(accountId))
   }
 
-  /** Publishes every due document; one sweep at a time per replica. */
+  /** Publishes every due outbox; one sweep at a time per replica. */
   async sweep (): Promise<void> {
     if (this.#sweeping) return await this.#sweeping
-    this.#sweeping = this.#sweepDue().catch((err: unknown) => {
-      this.options.log.warn({ err }, 'outbox sweep failed')
-    }).finally(() => {
-      this.#sweeping = undefined
-    })
+    this.#sweeping = this.#safely(this.#sweepDue()).finally(() => { this.#sweeping = undefined })
     return await this.#sweeping
   }
 
-  /** One batch per tick, oldest first; accounts leased by another replica wait for a later tick. */
+  async #safely (work: Promise<void>): Promise<void> {
+    await work.catch((err: unknown) => { this.options.log.warn({ err }, 'outbox publish failed; the sweep will retry') })
+  }
+
+  /** One batch per tick, most overdue first. */
   async #sweepDue (): Promise<void> {
-    const markers = await this.options.pending.find({ dueAt: { $lte: this.options.now() } }).sort({ dueAt: 1 }).limit(this.#batchSize).toArray()
-    for (const marker of markers) {
-      if (this.#stopped || !this.options.broker.connected) return
-      await this.#publishAccount(marker._id, marker)
-    }
-  }
-
-  /** An existing marker stays as it is: its due time may carry a back-off. */
-  async #markPending (email: string, now: Date): Promise<void> {
-    await insertIfAbsent(this.options.pending, { _id: email, since: now, dueAt: now })
-  }
-
-  #isDue (user: UserDocument, now: Date): boolean {
-    return user.outboxPending && this.#leaseIsFree(user, now)
-  }
-
-  #leaseIsFree (user: UserDocument, now: Date): boolean {
-    return user.outboxLeaseUntil === null || user.outboxLeaseUntil <= now
-  }
-
-  #ownsLease (user: UserDocument, now: Date): boolean {
-    return user.outboxLeaseOwner === this.options.replicaId && user.outboxLeaseUntil !== null && user.outboxLeaseUntil > now
-  }
-
-  #lease (now: Date): { outboxLeaseUntil: Date, outboxLeaseOwner: string } {
-    return { outboxLeaseUntil: new Date(now.getTime() + this.#leaseMs), outboxLeaseOwner: this.options.replicaId }
-  }
-
-  /** With the broker away nobody can publish, so a writer leaves the lease for whoever reconnects first. */
-  #leaseIfFree (user: UserDocument | null, now: Date): Partial<UserDocument> {
-    return this.options.broker.connected && (!user || this.#leaseIsFree(user, now)) ? this.#lease(now) : {}
-  }
-
-  async #publishAccount (email: string, marker?: PendingMarker): Promise<void> {
     if (!this.options.broker.connected) return
-    const claimed = await this.#claim(email, marker)
-    if (claimed) await this.#publishLeased(email, claimed.outbox)
-  }
-
-  /** Publishes the outbox of an account whose lease this replica holds, then gives the lease back. */
-  async #publishLeased (email: string, outbox: Record<string, OutboxEntry>): Promise<void> {
-    try {
-      const { published, returned } = await this.#publish(outbox)
-      await this.#release(email, published)
-      if (returned.length > 0) await this.#backOff(email, new Error(`${returned.length} event(s) unroutable: no queue bound yet`))
-    } catch (err) {
-      await this.#backOff(email, err)
+    const due = await this.options.accounts.collection
+      .find({ outboxDueAt: { $lte: this.options.now() } }, { projection: { _id: 1 } })
+      .sort({ outboxDueAt: 1 }).limit(this.#batchSize).toArray()
+    for (const { _id: id } of due) {
+      if (this.#stopped || !this.options.broker.connected) return
+      await this.#claimAndPublish(id)
     }
   }
 
-  async #claim (email: string, marker?: PendingMarker): Promise<UserDocument | null> {
-    const { users, now } = this.options
-    return await users.withAccount(email, async (user) => {
-      const claimedAt = now()
-      const stale = user ? !user.outboxPending : marker !== undefined && claimedAt.getTime() - marker.since.getTime() > STALE_MARKER_MS
-      if (stale) await this.options.pending.deleteOne({ _id: email })
-      if (!user?.outboxPending) return null
-      if (!this.#isDue(user, claimedAt)) return null
-      return await users.update(user, { $set: this.#lease(claimedAt) }, claimedAt)
-    })
+  async #claimAndPublish (accountId: string): Promise<void> {
+    if (!this.options.broker.connected) return
+    const now = this.options.now()
+    const claimed = await this.options.accounts.collection.findOneAndUpdate(
+      { _id: accountId, outboxDueAt: { $lte: now }, outboxLeaseUntil: { $not: { $gt: now } } },
+      { $set: { outboxLeaseUntil: new Date(now.getTime() + this.#leaseMs), outboxClaim: randomUUID() } },
+      { returnDocument: 'after', projection: { status: 1, outbox: 1, outboxAttempts: 1, outboxClaim: 1 } }
+    )
+    if (claimed?.outboxClaim) await this.#publishClaimed({ ...claimed, outboxClaim: claimed.outboxClaim })
+  }
+
+  async #publishClaimed (claimed: Claimed): Promise<void> {
+    let outcome: { published: string[], returned: string[] }
+    try {
+      outcome = await this.#publish(claimed.outbox)
+    } catch (err) {
+      await this.#backOff(claimed, err)
+      return
+    }
+    const { published, returned } = outcome
+    if (returned.length === 0) await this.#clear(claimed)
+    else {
+      await this.#remove(claimed._id, published)
+      await this.#backOff(claimed, new Error(`${returned.length} event(s) unroutable: no queue bound yet`))
+    }
+    if (published.length > 0) this.options.log.info({ events: published.length }, 'outbox events published')
   }
 
   /**
@@ -178,7 +131,7 @@ export class OutboxRelay {
    * `mandatory`: if no queue takes it, it comes back as a basic.return before its confirm and
    * stays in the outbox until a queue exists. Other events are notices for whoever listens.
    */
-  async #publish (outbox: Record<string, OutboxEntry>): Promise<{ published: string[], returned: string[] }> {
+  async #publish (outbox: Outbox): Promise<{ published: string[], returned: string[] }> {
     const channel = this.options.broker.channel
     if (!channel) throw new Error('broker is not connected')
     const ids = Object.keys(outbox)
@@ -198,7 +151,7 @@ export class OutboxRelay {
     return { published: ids.filter((id) => !ours.includes(id)), returned: ours }
   }
 
-  #send (channel: ConfirmChannel, outbox: Record<string, OutboxEntry>, ids: string[]): void {
+  #send (channel: ConfirmChannel, outbox: Outbox, ids: string[]): void {
     for (const id of ids) {
       const entry = outbox[id]!
       channel.publish(this.options.exchange, entry.type, Buffer.from(entry.body), {
@@ -209,42 +162,44 @@ export class OutboxRelay {
         contentType: 'application/cloudevents+json',
         timestamp: Math.floor(entry.createdAt.getTime() / 1000),
         appId: 'latchkey-auth-api',
-        mandatory: mustReachAQueue.has(entry.type)
+        mandatory: entry.mandatory,
+        headers: { traceparent: entry.traceparent }
       })
     }
   }
 
-  async #release (email: string, published: string[]): Promise<void> {
-    const { users, now } = this.options
-    await users.withAccount(email, async (user) => {
-      if (!user) return
-      const remaining = Object.keys(user.outbox).filter((id) => !published.includes(id))
-      if (user.status === 'deleted' && remaining.length === 0) {
-        // A deleted account's tombstone lived only to carry user.deleted out.
-        await users.collection.deleteOne({ _id: user._id })
-      } else {
-        const unset = Object.fromEntries(published.map((id) => [`outbox.${id}`, '' as const]))
-        await users.update(user, {
-          ...(published.length > 0 ? { $unset: unset } : {}),
-          // Attempts count on while events remain, so back-off keeps growing for them.
-          $set: { outboxPending: remaining.length > 0, outboxLeaseUntil: null, ...(remaining.length === 0 ? { outboxAttempts: 0 } : {}) }
-        }, now())
-      }
-      if (remaining.length === 0) await this.options.pending.deleteOne({ _id: email })
-    })
-    if (published.length > 0) this.options.log.info({ events: published.length }, 'outbox events published')
+  /**
+   * Everything claimed went out. If nothing was added meanwhile (the outbox is still exactly what
+   * was claimed), one write empties it; a deleted account's tombstone, which lived only to carry
+   * its events out, goes altogether.
+   */
+  async #clear (claimed: Claimed): Promise<void> {
+    const { accounts } = this.options
+    const unchanged = { _id: claimed._id, outboxClaim: claimed.outboxClaim, outbox: claimed.outbox }
+    const done = claimed.status === 'deleted'
+      ? (await accounts.collection.deleteOne({ ...unchanged, status: 'deleted' })).deletedCount === 1
+      : (await accounts.collection.updateOne(unchanged, { $set: { outbox: {} }, $unset: clearedOutbox })).matchedCount === 1
+    if (done) return
+    await this.#remove(claimed._id, Object.keys(claimed.outbox))
+    await accounts.collection.updateOne({ _id: claimed._id, outboxClaim: claimed.outboxClaim }, { $unset: { outboxLeaseUntil: '', outboxClaim: '' } })
+    await accounts.collection.updateOne({ _id: claimed._id, outbox: {} }, { $unset: clearedOutbox })
   }
 
-  async #backOff (email: string, err: unknown): Promise<void> {
-    const { users, now, replicaId, log } = this.options
-    await users.withAccount(email, async (user) => {
-      if (!user || user.outboxLeaseOwner !== replicaId) return
-      const attempts = (user.outboxAttempts ?? 0) + 1
-      const delayMs = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7))
-      log.warn({ err, userId: user.id, attempts, delayMs }, 'outbox publish failed, will retry')
-      const retryAt = new Date(now().getTime() + delayMs)
-      await users.update(user, { $set: { outboxLeaseUntil: retryAt, outboxAttempts: attempts } }, now())
-      await this.options.pending.updateOne({ _id: email }, { $set: { dueAt: retryAt } })
-    }).catch(() => {})
+  /** Removes published events; whatever was added meanwhile stays, and stays due. */
+  async #remove (accountId: string, published: string[]): Promise<void> {
+    if (published.length === 0) return
+    const unset = Object.fromEntries(published.map((id) => [`outbox.${id}`, '' as const]))
+    await this.options.accounts.collection.updateOne({ _id: accountId }, { $unset: unset })
+  }
+
+  async #backOff (claimed: Claimed, err: unknown): Promise<void> {
+    const { accounts, now, log } = this.options
+    const attempts = (claimed.outboxAttempts ?? 0) + 1
+    const delayMs = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7))
+    log.warn({ err, userId: claimed._id, attempts, delayMs }, 'outbox publish failed, will retry')
+    await accounts.collection.updateOne(
+      { _id: claimed._id, outboxClaim: claimed.outboxClaim },
+      { $set: { outboxDueAt: new Date(now().getTime() + delayMs), outboxAttempts: attempts }, $unset: { outboxLeaseUntil: '', outboxClaim: '' } }
+    )
   }
 }

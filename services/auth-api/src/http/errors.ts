@@ -1,100 +1,120 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import FindMyWay, { type HTTPMethod } from 'find-my-way'
+import { errorCatalog, statusOf, type ErrorBody, type ErrorCode } from '@latchkey/shared'
+import { Refusal, type RefusalDetails } from '../refusal.js'
 
-/**
- * An expected failure with a stable, machine-readable `code`. Clients branch on `code`;
- * `message` is for people and may change.
- */
-export class ApiError extends Error {
-  constructor (
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {}
-  ) {
-    super(message)
-  }
+export interface ErrorAnswer {
+  code: ErrorCode
+  message?: string
+  details?: RefusalDetails
+  headers?: Record<string, string>
 }
 
-/** A 429 that says when to come back, in `Retry-After` and in the body (whole seconds, at least 1). */
-export function tooManyUntil (retryAt: Date, now: Date, code: string, message: (seconds: number) => string, details: Record<string, unknown> = {}): ApiError {
-  const seconds = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000))
-  return new ApiError(429, code, message(seconds), { ...details, retry_after_seconds: seconds }, { 'retry-after': String(seconds) })
+export function errorBody<C extends ErrorCode> (code: C, message: string = errorCatalog[code].message, details: RefusalDetails = {}): ErrorBody & { code: C } {
+  return { status: 'error', code, message, ...details }
 }
 
-/** Fastify's own errors, translated to the codes our API documents. */
-const frameworkCodes: Record<string, [number, string, string]> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json or application/x-www-form-urlencoded.'],
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'BODY_TOO_LARGE', 'The request body is too large.'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_BODY', 'The JSON body is empty.'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_BODY', 'The Content-Length does not match the body.'],
-  FST_ERR_CTP_EMPTY_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'The Content-Type header is empty.'],
-  FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER: [401, 'AUTH_REQUIRED', 'Send your email and password with HTTP Basic authentication.'],
-  FST_JWT_NO_AUTHORIZATION_IN_HEADER: [401, 'TOKEN_MISSING', 'Send an access token: Authorization: Bearer <token>.'],
-  FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: [401, 'TOKEN_EXPIRED', 'The access token has expired.'],
-  FST_JWT_AUTHORIZATION_TOKEN_INVALID: [401, 'TOKEN_INVALID', 'The access token is not valid.'],
-  FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: [401, 'TOKEN_REVOKED', 'This access token was revoked: sign in again.'],
-  FST_JWT_BAD_REQUEST: [401, 'TOKEN_INVALID', 'The Authorization header is malformed.'],
-  FST_JWT_BAD_COOKIE_REQUEST: [401, 'TOKEN_INVALID', 'The token cookie is malformed.']
+/** Sends an error answer: status from the catalog, Retry-After whenever the body says when to retry. */
+export async function sendError (reply: FastifyReply, { code, message, details = {}, headers = {} }: ErrorAnswer): Promise<FastifyReply> {
+  const retryAfter = details.retry_after_seconds === undefined ? {} : { 'retry-after': String(details.retry_after_seconds) }
+  return await reply.code(statusOf(code)).headers({ ...headers, ...retryAfter }).send(errorBody(code, message, details))
+}
+
+/** Fastify's and its plugins' own errors, in the API's codes. */
+const frameworkCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
+  FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER: 'AUTH_REQUIRED',
+  FST_JWT_NO_AUTHORIZATION_IN_HEADER: 'TOKEN_MISSING',
+  FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  FST_JWT_AUTHORIZATION_TOKEN_INVALID: 'TOKEN_INVALID',
+  FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: 'TOKEN_REVOKED',
+  FST_JWT_BAD_REQUEST: 'TOKEN_INVALID',
+  FST_JWT_BAD_COOKIE_REQUEST: 'TOKEN_INVALID'
+}
+
+/** Schema rules whose breach has a code of its own, by the field they guard. */
+const fieldRuleCodes: Record<string, Partial<Record<string, ErrorCode>>> = {
+  password: { minLength: 'PASSWORD_TOO_SHORT', maxLength: 'PASSWORD_TOO_LONG' },
+  new_password: { minLength: 'PASSWORD_TOO_SHORT', maxLength: 'PASSWORD_TOO_LONG' }
 }
 
 /** The driver's errors for a database it cannot reach: a passing outage, not a bug. */
 const databaseUnreachable = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoTopologyClosedError', 'MongoNotConnectedError'])
 
-export interface ErrorBody {
-  status: 'error'
-  code: string
-  message: string
-  [detail: string]: unknown
+function validationAnswer (error: FastifyError): ErrorAnswer {
+  const first = error.validation?.[0]
+  const field = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : (first?.params as { missingProperty?: string } | undefined)?.missingProperty
+  const ruleCode = field && first ? fieldRuleCodes[field]?.[first.keyword] : undefined
+  if (ruleCode) return { code: ruleCode, details: { field } }
+  return { code: 'VALIDATION_FAILED', message: `Invalid ${error.validationContext ?? 'request'}: ${error.message}`, details: field ? { field } : {} }
 }
 
-export function errorBody (code: string, message: string, details: Record<string, unknown> = {}): ErrorBody {
-  return { status: 'error', code, message, ...details }
-}
-
-function describe (error: FastifyError): { statusCode: number, body: ErrorBody, headers: Record<string, string> } {
-  if (error instanceof ApiError) {
-    return { statusCode: error.statusCode, body: errorBody(error.code, error.message, error.details), headers: error.headers }
-  }
-  if (error.validation) {
-    const first = error.validation[0]
-    const field = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : (first?.params as { missingProperty?: string } | undefined)?.missingProperty
-    return {
-      statusCode: 400,
-      body: errorBody('VALIDATION_FAILED', `Invalid ${error.validationContext ?? 'request'}: ${error.message}`, field ? { field } : {}),
-      headers: {}
-    }
-  }
+/** Every error, whoever raised it, as the API's JSON error with a stable code. */
+export function answerFor (error: FastifyError): ErrorAnswer {
+  if (error instanceof Refusal) return { code: error.code, message: error.message, details: error.details }
+  if (error.validation) return validationAnswer(error)
   // fast-jwt's own errors (bad algorithm, malformed token, key lookup) reach here unwrapped at times.
-  const known = error.code?.startsWith('FAST_JWT_') ? frameworkCodes.FST_JWT_AUTHORIZATION_TOKEN_INVALID : (error.code ? frameworkCodes[error.code] : undefined)
-  if (known) {
-    const [statusCode, code, message] = known
-    return { statusCode, body: errorBody(code, message), headers: {} }
-  }
-  if (databaseUnreachable.has(error.name)) {
-    return { statusCode: 503, body: errorBody('DATABASE_UNAVAILABLE', 'The database is unreachable right now. Try again shortly.'), headers: { 'retry-after': '5' } }
-  }
-  const statusCode = error.statusCode ?? 500
-  if (statusCode >= 500) {
-    return { statusCode, body: errorBody('INTERNAL_ERROR', 'Something went wrong on our side. Try again.'), headers: {} }
-  }
-  return { statusCode, body: errorBody('BAD_REQUEST', error.message), headers: {} }
+  const known = error.code?.startsWith('FAST_JWT_') ? 'TOKEN_INVALID' : (error.code ? frameworkCodes[error.code] : undefined)
+  if (known) return { code: known }
+  if (databaseUnreachable.has(error.name)) return { code: 'DATABASE_UNAVAILABLE', details: { retry_after_seconds: 5 } }
+  if ((error.statusCode ?? 500) >= 500) return { code: 'INTERNAL_ERROR' }
+  return { code: 'BAD_REQUEST', message: error.message }
 }
 
-async function errorHandling (fastify: FastifyInstance): Promise<void> {
-  fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    const { statusCode, body, headers } = describe(error)
-    if (statusCode >= 500) {
-      request.log.error({ err: error }, 'request failed')
-    } else {
-      request.log.info({ code: body.code, statusCode }, 'request refused')
+/** The codes a route's response schema lists for a status (see schemas.ts, errorResponses). */
+function documentedCodes (request: FastifyRequest, status: number): string[] | undefined {
+  const response = request.routeOptions.schema?.response as Record<string, { properties?: { code?: { anyOf?: Array<{ const?: string }> } } }> | undefined
+  return response?.[status]?.properties?.code?.anyOf?.map((option) => option.const ?? '')
+}
+
+export interface UndocumentedError {
+  method: string
+  route: string
+  status: number
+  code: string
+}
+
+export interface ErrorHandlingOptions {
+  /** Told about an error code a route answered with but does not document; logged by default. */
+  onUndocumented?: (error: UndocumentedError) => void
+}
+
+async function errorHandling (fastify: FastifyInstance, { onUndocumented }: ErrorHandlingOptions): Promise<void> {
+  fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const answer = answerFor(error)
+    const status = statusOf(answer.code)
+    if (status >= 500 && answer.code !== 'DATABASE_UNAVAILABLE') request.log.error({ err: error }, 'request failed')
+    else request.log.info({ code: answer.code, statusCode: status }, 'request refused')
+    const documented = documentedCodes(request, status)
+    if (request.routeOptions.url && !documented?.includes(answer.code)) {
+      const undocumented = { method: request.method, route: request.routeOptions.url, status, code: answer.code }
+      if (onUndocumented) onUndocumented(undocumented)
+      else request.log.error(undocumented, 'error code not documented for this route')
     }
-    return reply.code(statusCode).headers(headers).send(body)
+    return await sendError(reply, answer)
   })
 
-  fastify.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`))
+  // A second router that knows every route only to tell which methods a path takes (405 + Allow).
+  const routes = FindMyWay()
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat() as HTTPMethod[]) {
+      if (!routes.hasRoute(method, route.url)) routes.on(method, route.url, () => {})
+    }
+  })
+  fastify.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/'
+    const allowed = (['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const).filter((method) => routes.find(method, path) !== null)
+    if (allowed.length > 0) {
+      return await sendError(reply, { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here; use ${allowed.join(', ')}.`, headers: { allow: allowed.join(', ') } })
+    }
+    return await sendError(reply, { code: 'NOT_FOUND', message: 'There is nothing at this address.' })
   })
 }
 

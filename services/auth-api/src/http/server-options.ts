@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { answerFor, sendError } from './errors.js'
 
 /** Fastify server settings shared by the real server and the tests' app builder. */
 export function serverOptions (trustProxy: string) {
@@ -13,6 +15,10 @@ export function serverOptions (trustProxy: string) {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     http: { headersTimeout: 15_000 },
-    ajv: { customOptions: { coerceTypes: 'array' as const, removeAdditional: 'all' as const } }
+    ajv: { customOptions: { coerceTypes: 'array' as const, removeAdditional: 'all' as const } },
+    // Errors raised before routing (a malformed or overlong path) answer like every other error.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      void sendError(reply, answerFor(error))
+    }
   }
 }

@@ -1,88 +1,102 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { EventTypes } from '@latchkey/shared'
+import { EventTypes, isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
 import { Type } from 'typebox'
-import { isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
-import { assertWellFormedCode, checkCode, presentedCode } from '../codes/code-check.js'
-import { assertAcceptablePassword } from '../credentials/passwords.js'
-import { ApiError } from '../http/errors.js'
-import { Email, Password, errorResponses, lockedOut } from '../http/schemas.js'
-import { nextSession } from '../sessions/sessions.js'
+import type { AccountDocument } from '../accounts/account.js'
+import { combine } from '../accounts/accounts-store.js'
+import { networkOf } from '../codes/client-network.js'
+import { assertWellFormedCode, presentedCode, useCode } from '../codes/code-attempts.js'
 import { issueCode } from '../codes/issue-code.js'
+import { assertAcceptablePassword } from '../credentials/passwords.js'
+import { accountEvent, appendToOutbox, requestContext } from '../events/outbox.js'
+import { Done, Email, NewPassword, errorResponses, lockedOut, newPasswordFailures, rateLimited } from '../http/schemas.js'
+import { Refusal } from '../refusal.js'
+import { endEverySession } from '../sessions/session-lifecycle.js'
 
 /**
  * A wrong, expired or used-up reset code, and an address with no active account, all get the
  * same answer: anything finer would tell a stranger which addresses have accounts.
  */
-const rejections = new Set(['CODE_INVALID', 'CODE_EXPIRED', 'CODE_EXHAUSTED', 'CODE_REJECTED'])
-
-function codeRejected (): ApiError {
-  return new ApiError(403, 'CODE_REJECTED', 'This code is wrong or no longer valid. Check it, or ask for a new one.')
+function assertActive (account: AccountDocument | null): asserts account is AccountDocument {
+  if (account?.status !== 'active') throw new Refusal('CODE_REJECTED')
 }
 
-const Accepted = Type.Object({ status: Type.Literal('success'), message: Type.String() })
+const codeRefusals = new Set(['CODE_INVALID', 'CODE_EXPIRED', 'CODE_EXHAUSTED'])
 
 const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
+  /** Issues a reset code if the address belongs to an active account and its limits allow; silent either way. */
+  async function sendResetCode (email: string, request: Parameters<typeof requestContext>[0] & { ip: string }): Promise<void> {
+    const account = await fastify.accounts.byEmail(email)
+    if (account?.status !== 'active') return
+    const issued = await issueCode(fastify, account, {
+      purpose: 'password-reset', eventType: EventTypes.passwordResetRequested, context: requestContext(request), enforceCooldown: true, network: networkOf(request.ip)
+    }, assertActive).catch((err: unknown) => {
+      // Limits apply silently here: telling the caller would reveal that the account exists.
+      if (err instanceof Refusal) return null
+      throw err
+    })
+    if (issued) await fastify.outbox.publishSoon(issued._id)
+  }
+
   fastify.post('/password/forgot', {
     schema: {
       tags: ['Password reset'],
       summary: 'Email a reset code',
-      description: '202 for every well-formed address, whether or not it has an account, so it reveals nothing. Active accounts get a code by email, within the same limits as activation codes.',
+      description: '202 for every well-formed address, whether or not it has an account, and in the same time: the work happens after the answer. Active accounts get a code by email, within limits of their own (RESEND_INTERVAL_SECONDS, CODE_MAILS_PER_DAY), apart from those of activation codes.',
       body: Type.Object({ email: Email }, { additionalProperties: false }),
-      response: { 202: Accepted, ...errorResponses({ 400: ['EMAIL_INVALID'] }) }
+      response: { 202: Done, ...errorResponses(['EMAIL_INVALID', ...rateLimited]) }
     }
   }, async (request, reply) => {
     const email = normalizeEmail(request.body.email)
-    if (!isDeliverableAddress(email)) throw new ApiError(400, 'EMAIL_INVALID', 'This does not look like an email address.', { field: 'email' })
-    const user = await fastify.users.withAccount(email, async (current) => {
-      if (current?.status !== 'active') return null
-      return await issueCode(fastify, current, {
-        slot: 'resetCode', purpose: 'password-reset', eventType: EventTypes.passwordResetRequested, requestId: request.id, now: fastify.clock(), enforceCooldown: true
-      }).catch((err: unknown) => {
-        // Limits apply silently here: telling the caller would reveal that the account exists.
-        if (err instanceof ApiError && err.statusCode === 429) return null
-        throw err
-      })
-    })
-    if (user) void fastify.outbox.publishWritten(user)
-    return await reply.code(202).send({ status: 'success', message: 'If an account uses this address, we emailed it a reset code.' })
+    if (!isDeliverableAddress(email)) throw new Refusal('EMAIL_INVALID', { field: 'email' })
+    await reply.code(202).send({ status: 'success', message: 'If an account uses this address, we emailed it a reset code.' })
+    // Answered first, so the time taken tells nothing about the address. A failure here loses
+    // only this request for a code, which the person can simply repeat.
+    await sendResetCode(email, request).catch((err: unknown) => { request.log.error({ err }, 'issuing a reset code failed') })
+    return reply
   })
 
   fastify.post('/password/reset', {
     schema: {
       tags: ['Password reset'],
       summary: 'Set a new password with the emailed code',
-      description: 'Same code rules as activation: lifetime, attempts, single use; but a wrong, expired or used-up code, or an address without an active account, all answer 403 CODE_REJECTED, so nothing tells which addresses have accounts. Wrong codes count toward the lockout. Signs out every session.',
+      description: 'Same code rules as activation: lifetime, attempts, single use; but a wrong, expired or used-up code, or an address without an active account, all answer 403 CODE_REJECTED, so nothing tells which addresses have accounts. Each try counts toward the address\'s lockout. Signs out every session.',
       body: Type.Object({
         email: Email,
         code: Type.Optional(Type.String({ maxLength: 32 })),
         verification_code: Type.Optional(Type.String({ maxLength: 32, description: 'Alias of code.' })),
-        new_password: Password
+        new_password: NewPassword
       }, { additionalProperties: false }),
-      response: { 200: Accepted, ...errorResponses({ 400: ['CODE_MISSING', 'CODE_MALFORMED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 403: ['CODE_REJECTED'], 429: lockedOut }) }
+      response: { 200: Done, ...errorResponses(['CODE_MISSING', 'CODE_MALFORMED', ...newPasswordFailures, 'CODE_REJECTED', ...lockedOut, ...rateLimited]) }
     }
   }, async (request) => {
     const email = normalizeEmail(request.body.email)
     const candidate = presentedCode(request.body)
     assertWellFormedCode(fastify, candidate)
     assertAcceptablePassword(request.body.new_password, 'new_password')
-    await fastify.signInFailures.assertNotLocked(email, fastify.clock())
+    await fastify.signInAttempts.reserve(email, fastify.clock())
+    let used
+    try {
+      const account = await fastify.accounts.byEmail(email)
+      assertActive(account)
+      used = await useCode(fastify, account, 'password-reset', candidate, assertActive)
+    } catch (err) {
+      if (err instanceof Refusal && codeRefusals.has(err.code)) throw new Refusal('CODE_REJECTED')
+      throw err
+    }
+    const { account, code } = used
     const passwordHash = await fastify.passwords.hash(request.body.new_password)
-    const userId = await fastify.users.withAccount(email, async (user) => {
-      try {
-        if (user?.status !== 'active') throw codeRejected()
-        await checkCode(fastify, user, 'resetCode', 'password-reset', candidate)
-      } catch (err) {
-        if (!(err instanceof ApiError && rejections.has(err.code))) throw err
-        await fastify.signInFailures.recordFailure(email, fastify.clock())
-        throw codeRejected()
-      }
-      const now = fastify.clock()
-      await fastify.users.update(user, { $set: { passwordHash, resetCode: null, ...nextSession(user) } }, now)
-      return user.id
-    })
-    await fastify.signInFailures.clear(email)
-    await fastify.refreshTokens.revokeAllFor(userId)
-    request.log.info({ event: 'account.password_reset', userId }, 'password reset')
+    const context = requestContext(request)
+    const { sessionIds, update } = endEverySession(account)
+    const event = accountEvent(EventTypes.passwordChanged, account._id, { userId: account._id, sessionIds }, context)
+    const now = fastify.clock()
+    const reset = await fastify.accounts.update(account._id, { status: 'active', 'codes.password-reset.hash': code.hash }, combine(
+      { $set: { passwordHash }, $unset: { 'codes.password-reset': '' } }, update, appendToOutbox(event, context)
+    ), now)
+    // The same code was used by a parallel request first: it works once.
+    if (!reset) throw new Refusal('CODE_REJECTED')
+    await fastify.signInAttempts.succeeded(email)
+    void fastify.outbox.publishSoon(account._id)
+    request.log.info({ event: 'account.password_reset', userId: account._id }, 'password reset')
     return { status: 'success' as const, message: 'Your password is changed. Sign in with the new one.' }
   })
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import type { UserDocument } from '../accounts/users.js'
+import type { AccountDocument } from '../accounts/account.js'
 
 /** What an account looks like to its owner and to administrators: no secrets, no internals. */
 export const Profile = Type.Object({
@@ -9,17 +9,19 @@ export const Profile = Type.Object({
   activated: Type.Boolean(),
   roles: Type.Array(Type.String()),
   created_at: Type.String({ format: 'date-time' }),
-  activated_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+  activated_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  sessions: Type.Integer({ minimum: 0, description: 'Sign-ins still open.' })
 })
 
-export function profileOf (user: UserDocument) {
+export function profileOf (account: AccountDocument) {
   return {
-    id: user.id,
-    email: user.email,
-    status: user.status,
-    activated: user.activatedAt !== null,
-    roles: user.roles,
-    created_at: user.createdAt.toISOString(),
-    activated_at: user.activatedAt?.toISOString() ?? null
+    id: account._id,
+    email: account.email,
+    status: account.status,
+    activated: account.activatedAt !== null,
+    roles: account.roles,
+    created_at: account.createdAt.toISOString(),
+    activated_at: account.activatedAt?.toISOString() ?? null,
+    sessions: Object.keys(account.sessions).length
   }
 }

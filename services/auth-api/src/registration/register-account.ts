@@ -1,67 +1,88 @@
 import { randomUUID } from 'node:crypto'
-import { EventTypes } from '@latchkey/shared'
-import type { FastifyInstance } from 'fastify'
-import { isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
-import { newAccount, takeCodeMail, type QuotaDecision, type UserDocument } from '../accounts/users.js'
-import { codeEvent, issueCode } from '../codes/issue-code.js'
+import { EventTypes, isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { AccountDocument } from '../accounts/account.js'
+import { untilSettled } from '../accounts/accounts-store.js'
+import { networkOf } from '../codes/client-network.js'
+import { issueCode } from '../codes/issue-code.js'
+import { firstQuota } from '../codes/mail-quota.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
-import { ApiError } from '../http/errors.js'
+import { accountEvent, outboxEntry, requestContext, type RequestContext } from '../events/outbox.js'
+import { Refusal } from '../refusal.js'
 
 export interface Registration {
   created: boolean
-  user: UserDocument
+  account: AccountDocument
+}
+
+/** The pending account went away between reading and writing it (retention removed it): start over. */
+class AccountVanished extends Error {}
+
+function assertStillPending (account: AccountDocument | null): asserts account is AccountDocument {
+  if (!account || account.status === 'deleted') throw new AccountVanished()
+  if (account.status !== 'pending') throw new Refusal('EMAIL_TAKEN')
 }
 
 /**
- * Creates a pending account, or gives a pending one a new password and a fresh code (the
- * last registration wins). The account and its `user.registered` event are written in one
+ * Creates a pending account, or gives a pending one a new password and a fresh code (the last
+ * registration wins). Either way the account and its `user.registered` event are one
  * single-document write, so the event cannot be lost between the database and the broker.
  */
-export async function registerAccount (app: FastifyInstance, rawEmail: string, password: string, requestId: string): Promise<Registration> {
+export async function registerAccount (app: FastifyInstance, rawEmail: string, password: string, request: FastifyRequest): Promise<Registration> {
   const email = normalizeEmail(rawEmail)
-  if (!isDeliverableAddress(email)) {
-    throw new ApiError(400, 'EMAIL_INVALID', 'This does not look like an email address.', { field: 'email' })
-  }
+  if (!isDeliverableAddress(email)) throw new Refusal('EMAIL_INVALID', { field: 'email' })
   assertAcceptablePassword(password)
-  // Hashing is the slow part: it happens before taking the account lock.
   const passwordHash = await app.passwords.hash(password)
+  const context = requestContext(request)
+  const network = networkOf(request.ip)
 
-  // A new address needs no lock: the unique index lets exactly one insert through.
-  const created = await createPendingAccount(app, email, passwordHash, requestId, app.clock())
-  if (created) return { created: true, user: created }
-
-  return await app.users.withAccount(email, async (existing) => {
+  return await untilSettled(async () => {
     const now = app.clock()
-    if (!existing) {
-      const user = await createPendingAccount(app, email, passwordHash, requestId, now)
-      if (user) return { created: true, user }
-      throw new ApiError(503, 'BUSY', 'This account is changing right now. Try again.', {}, { 'retry-after': '1' })
+    const created = await createPendingAccount(app, { email, passwordHash, context, network, now })
+    if (created) return { created: true, account: created }
+    const existing = await app.accounts.byEmail(email)
+    if (!existing) return undefined
+    try {
+      const account = await issueCode(app, existing, {
+        purpose: 'activation', eventType: EventTypes.userRegistered, context, enforceCooldown: false, network
+      }, assertStillPending, { $set: { passwordHash, purgeAt: new Date(now.getTime() + app.policy.pendingRetentionMs) } })
+      return { created: false, account }
+    } catch (err) {
+      if (err instanceof AccountVanished) return undefined
+      throw err
     }
-    if (existing.status !== 'pending') {
-      throw new ApiError(409, 'EMAIL_TAKEN', 'An account with this email already exists. Sign in instead.')
-    }
-    const user = await issueCode(app, existing, {
-      slot: 'activationCode', purpose: 'activation', eventType: EventTypes.userRegistered, requestId, now, enforceCooldown: false
-    }, { passwordHash })
-    return { created: false, user }
   })
 }
 
+interface NewAccount {
+  email: string
+  passwordHash: string
+  context: RequestContext
+  network: string
+  now: Date
+}
+
 /** Inserts a new pending account with its first event; null when the address is taken. */
-async function createPendingAccount (app: FastifyInstance, email: string, passwordHash: string, requestId: string, now: Date): Promise<UserDocument | null> {
+async function createPendingAccount (app: FastifyInstance, { email, passwordHash, context, network, now }: NewAccount): Promise<AccountDocument | null> {
   const id = randomUUID()
-  const { code, stored } = app.codes.issue('activation', email, now)
-  const event = codeEvent(EventTypes.userRegistered, { userId: id, email, code, codeExpiresAt: stored.expiresAt.toISOString() })
-  const quota = takeCodeMail(undefined, now, app.users.limits, false) as Extract<QuotaDecision, { kind: 'allowed' }>
-  const user = newAccount({
-    id,
+  const { code, stored } = app.codes.issue('activation', id, now)
+  const event = accountEvent(EventTypes.userRegistered, id, { userId: id, email, code, codeExpiresAt: stored.expiresAt.toISOString() }, context)
+  const account: AccountDocument = {
+    _id: id,
     email,
     passwordHash,
     status: 'pending',
     roles: ['user'],
-    activationCode: stored,
-    codeMail: quota.codeMail,
-    ...await app.outbox.initial(email, event, requestId)
-  }, now)
-  return await app.users.insert(user) ? user : null
+    createdAt: now,
+    updatedAt: now,
+    activatedAt: null,
+    codes: { activation: stored },
+    mailQuota: { activation: firstQuota({ purpose: 'activation', now, enforceCooldown: false, network }, app.policy.mail) },
+    sessions: {},
+    outbox: { [event.id]: outboxEntry(event, context) },
+    outboxDueAt: new Date(),
+    ...app.outbox.leaseForNewAccount(),
+    purgeAt: new Date(now.getTime() + app.policy.pendingRetentionMs)
+  }
+  return await app.accounts.insert(account) ? account : null
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { pendingCodeFields } from '../activation/pending-code.js'
-import { Credentials, PendingCode, errorResponses } from '../http/schemas.js'
+import { NewCredentials, PendingCode, errorResponses, newPasswordFailures, rateLimited } from '../http/schemas.js'
 import { registerAccount } from './register-account.js'
 
 const Registered = Type.Object({
@@ -17,21 +17,22 @@ const registration: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Registration'],
       summary: 'Register with email and password; a code is emailed',
-      description: 'JSON or application/x-www-form-urlencoded. A new email gives 201. An email whose account is not activated yet gives 200: the new password replaces the old one and a fresh code replaces the old code. The code is never in the response; it goes by email only.',
-      body: Credentials,
-      response: { 201: Registered, 200: Registered, ...errorResponses({ 400: ['EMAIL_INVALID', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON'], 409: ['EMAIL_TAKEN'], 429: ['CODE_MAIL_LIMIT'] }) }
+      description: 'JSON or application/x-www-form-urlencoded. A new email gives 201. An email whose account is not activated yet gives 200: the new password replaces the old one and a fresh code replaces the old code. The code is never in the response; it goes by email only. Code mails per address are limited per day, and one client network may use only part of that limit.',
+      body: NewCredentials,
+      response: { 201: Registered, 200: Registered, ...errorResponses(['EMAIL_INVALID', ...newPasswordFailures, 'EMAIL_TAKEN', 'CODE_MAIL_LIMIT', ...rateLimited]) }
     }
   }, async (request, reply) => {
-    const { created, user } = await registerAccount(fastify, request.body.email, request.body.password, request.id)
-    void fastify.outbox.publishWritten(user)
+    const { created, account } = await registerAccount(fastify, request.body.email, request.body.password, request)
+    if (created) void fastify.outbox.publishNew(account)
+    else void fastify.outbox.publishSoon(account._id)
     return await reply.code(created ? 201 : 200).send({
       status: 'success',
       message: created
         ? 'Registration recorded. We emailed you a verification code.'
         : 'This account is not activated yet: we emailed you a new verification code.',
-      user_id: user.id,
-      email: user.email,
-      ...pendingCodeFields(user.activationCode!, user, fastify.codes.maxAttempts)
+      user_id: account._id,
+      email: account.email,
+      ...pendingCodeFields(account, 'activation', fastify.codes.maxAttempts)
     })
   })
 }

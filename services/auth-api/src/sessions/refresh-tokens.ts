@@ -1,108 +1,44 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import type { Collection, Db } from 'mongodb'
-import type { AccountLocks } from '../accounts/account-lock.js'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 
-interface RefreshTokenDocument {
-  /** SHA-256 of the token: a stolen database holds no usable token. */
-  _id: string
-  userId: string
-  /** The account's address: accounts are found by it (see UserDocument._id). */
-  email: string
-  familyId: string
-  familyStartedAt: Date
-  /** The account's session version at sign-in; the family dies when it moves on. */
-  sessionVersion: number
-  createdAt: Date
-  expiresAt: Date
-  usedAt: Date | null
-  revokedAt: Date | null
+export interface PresentedRefreshToken {
+  token: string
+  accountId: string
+  sessionId: string
+  hash: string
 }
 
-export type RotationOutcome =
-  | { kind: 'rotated', token: string }
-  | { kind: 'invalid' }
-  | { kind: 'reused' }
-
-function digest (token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
-}
+const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+const shape = new RegExp(`^(${uuid})\\.(${uuid})\\.[A-Za-z0-9_-]{43}$`)
 
 /**
- * Opaque, single-use refresh tokens grouped in families (one per sign-in). Using one rotates
- * it; presenting an already used one means it was copied, so the whole family is revoked
- * (theft detection). Rotation runs under the family's lock: two replicas receiving the same
- * token at once cannot both rotate it.
+ * Opaque refresh tokens, `<account id>.<session id>.<secret>`: a token names its session, so
+ * using one is a single keyed write. Only SHA-256 digests are stored. A token's successor is
+ * derived from it under a server key, so every replica that sees the same token again within the
+ * reuse interval (two tabs refreshing at once) hands out the same successor, without storing any
+ * token in clear.
  */
 export class RefreshTokens {
-  readonly #tokens: Collection<RefreshTokenDocument>
+  constructor (
+    private readonly successorKey: Buffer,
+    readonly ttlSeconds: number,
+    readonly reuseIntervalSeconds: number
+  ) {}
 
-  constructor (db: Db, private readonly locks: AccountLocks, private readonly ttlSeconds: number) {
-    this.#tokens = db.collection<RefreshTokenDocument>('refresh_tokens')
+  create (accountId: string, sessionId: string): string {
+    return `${accountId}.${sessionId}.${randomBytes(32).toString('base64url')}`
   }
 
-  async ensureIndexes (): Promise<void> {
-    await this.#tokens.createIndex({ familyId: 1 }, { name: 'family' })
-    await this.#tokens.createIndex({ userId: 1 }, { name: 'user' })
+  parse (token: string): PresentedRefreshToken | null {
+    const match = shape.exec(token)
+    if (!match) return null
+    return { token, accountId: match[1]!, sessionId: match[2]!, hash: digest(token) }
   }
 
-  get ttl (): number {
-    return this.ttlSeconds
+  successorOf (presented: PresentedRefreshToken): string {
+    return `${presented.accountId}.${presented.sessionId}.${createHmac('sha256', this.successorKey).update(presented.token).digest('base64url')}`
   }
+}
 
-  /** Starts a new family for a fresh sign-in. */
-  async issue (userId: string, email: string, sessionVersion: number): Promise<string> {
-    const now = new Date()
-    return await this.#insert({ userId, email, sessionVersion, familyId: randomUUID(), familyStartedAt: now }, now)
-  }
-
-  async rotate (token: string, isUserAllowed: (family: Pick<RefreshTokenDocument, 'userId' | 'email' | 'sessionVersion'>) => Promise<boolean>): Promise<RotationOutcome> {
-    const found = await this.#tokens.findOne({ _id: digest(token) })
-    if (!found) return { kind: 'invalid' }
-    return await this.locks.withLock(`refresh-family:${found.familyId}`, async () => {
-      const now = new Date()
-      const current = await this.#tokens.findOne({ _id: found._id })
-      if (!current || current.revokedAt || current.expiresAt <= now) return { kind: 'invalid' }
-      if (current.usedAt) {
-        await this.revokeFamily(current.familyId, now)
-        return { kind: 'reused' }
-      }
-      if (!await isUserAllowed(current)) {
-        await this.revokeFamily(current.familyId, now)
-        return { kind: 'invalid' }
-      }
-      await this.#tokens.updateOne({ _id: current._id }, { $set: { usedAt: now } })
-      return { kind: 'rotated', token: await this.#insert(current, now) }
-    })
-  }
-
-  /** Revokes the family the token belongs to; unknown tokens are ignored (logout is idempotent). */
-  async revokeByToken (token: string): Promise<void> {
-    const found = await this.#tokens.findOne({ _id: digest(token) })
-    if (found) await this.revokeFamily(found.familyId, new Date())
-  }
-
-  async revokeFamily (familyId: string, now: Date): Promise<void> {
-    await this.#tokens.updateMany({ familyId, revokedAt: null }, { $set: { revokedAt: now } })
-  }
-
-  async revokeAllFor (userId: string): Promise<void> {
-    await this.#tokens.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: new Date() } })
-  }
-
-  async #insert (family: Pick<RefreshTokenDocument, 'userId' | 'email' | 'familyId' | 'familyStartedAt' | 'sessionVersion'>, now: Date): Promise<string> {
-    const token = randomBytes(32).toString('base64url')
-    await this.#tokens.insertOne({
-      _id: digest(token),
-      userId: family.userId,
-      email: family.email,
-      familyId: family.familyId,
-      familyStartedAt: family.familyStartedAt,
-      sessionVersion: family.sessionVersion,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + this.ttlSeconds * 1000),
-      usedAt: null,
-      revokedAt: null
-    })
-    return token
-  }
+export function digest (token: string): string {
+  return createHash('sha256').update(token).digest('base64url')
 }

@@ -1,17 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { normalizeEmail } from '@latchkey/shared'
-import { invalidCredentials } from '../credentials/basic-auth.js'
-import type { UserDocument } from '../accounts/users.js'
-import { ApiError } from '../http/errors.js'
+import { proveCredentials } from '../credentials/credential-proof.js'
+import { requestContext } from '../events/outbox.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
-import { Credentials, errorResponses, lockedOut } from '../http/schemas.js'
-import { currentSession, type IssuedTokens } from './sessions.js'
+import { bearerAuthSecurity, bearerFailures, Credentials, Done, errorResponses, lockedOut, rateLimited } from '../http/schemas.js'
+import { Refusal } from '../refusal.js'
+import { endAllSessions, endSessionOf, refreshSession, startSession, type IssuedTokens } from './session-lifecycle.js'
 
 /** Browsers ask for the refresh token as an HttpOnly cookie by sending this header; a cross-site form cannot set it. */
 const TRANSPORT_HEADER = 'x-token-transport'
 export const REFRESH_COOKIE = 'latchkey_refresh'
+/**
+ * Set beside the refresh cookie, readable by the page and holding no secret: it tells the page
+ * there is a session to resume, so a first visit makes no refresh call bound to fail.
+ */
+export const SESSION_HINT_COOKIE = 'latchkey_session'
 
 const Tokens = Type.Object({
   status: Type.Literal('success'),
@@ -23,57 +27,69 @@ const Tokens = Type.Object({
 })
 
 const RefreshBody = Type.Object({
-  refresh_token: Type.Optional(Type.String({ maxLength: 256 }))
+  refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 256 }))
 }, { additionalProperties: false })
 
+// Headers are validated, never stripped (the server's `removeAdditional` is for bodies).
 const TransportHeaders = Type.Object({
   'x-token-transport': Type.Optional(Type.Literal('cookie', { description: 'Browsers: keep the refresh token in an HttpOnly, Secure, SameSite=Strict cookie.' }))
-})
+}, { additionalProperties: true })
+
+const LogoutQuery = Type.Object({
+  scope: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('global')], {
+    description: '`local` (default): the session of the refresh token. `global`: every session of the account; needs the access token (Authorization: Bearer).'
+  }))
+}, { additionalProperties: false })
 
 function wantsCookie (request: FastifyRequest): boolean {
   return request.headers[TRANSPORT_HEADER] === 'cookie'
 }
 
-function presentedRefreshToken (request: FastifyRequest & { body: { refresh_token?: string } }): string | undefined {
-  return request.body.refresh_token ?? (wantsCookie(request) ? request.cookies[REFRESH_COOKIE] : undefined)
+function presentedRefreshToken (request: FastifyRequest & { body: { refresh_token?: string } }): string {
+  const presented = request.body.refresh_token ?? (wantsCookie(request) ? request.cookies[REFRESH_COOKIE] : undefined)
+  if (!presented) throw new Refusal('REFRESH_TOKEN_MISSING', { field: 'refresh_token' })
+  return presented
 }
 
 const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const cookieOptions = { httpOnly: true, secure: true, sameSite: 'strict' as const, path: '/' }
+  const cookieOptions = { secure: true, sameSite: 'strict' as const, path: '/' }
 
   function deliver (request: FastifyRequest, reply: FastifyReply, tokens: IssuedTokens, message: string) {
     const { refresh_token: refreshToken, ...access } = tokens
     if (wantsCookie(request)) {
-      reply.setCookie(REFRESH_COOKIE, refreshToken, { ...cookieOptions, maxAge: fastify.refreshTokens.ttl })
+      const maxAge = fastify.refreshTokens.ttlSeconds
+      reply.setCookie(REFRESH_COOKIE, refreshToken, { ...cookieOptions, httpOnly: true, maxAge })
+      reply.setCookie(SESSION_HINT_COOKIE, '1', { ...cookieOptions, maxAge })
       return { status: 'success' as const, message, ...access }
     }
     return { status: 'success' as const, message, ...access, refresh_token: refreshToken }
+  }
+
+  function forgetCookies (request: FastifyRequest, reply: FastifyReply): void {
+    if (!wantsCookie(request)) return
+    reply.clearCookie(REFRESH_COOKIE, { ...cookieOptions, httpOnly: true })
+    reply.clearCookie(SESSION_HINT_COOKIE, cookieOptions)
   }
 
   fastify.post('/login', {
     schema: {
       tags: ['Sessions'],
       summary: 'Sign in: an access token (JWT) and a refresh token',
-      description: 'JSON or form. 401 for a wrong email or password (an unknown email costs the same time), 403 ACCOUNT_NOT_ACTIVATED (only after a correct password), 403 ACCOUNT_DISABLED, 429 ACCOUNT_LOCKED after LOCKOUT_THRESHOLD (default 10) consecutive failures for the address.',
+      description: 'JSON or form. 401 for a wrong email or password (an unknown email costs the same time), 403 ACCOUNT_NOT_ACTIVATED (only after a correct password), 403 ACCOUNT_DISABLED, 429 ACCOUNT_LOCKED after LOCKOUT_THRESHOLD (default 10) failed attempts for the address.',
       headers: TransportHeaders,
       body: Credentials,
-      response: { 200: Tokens, ...errorResponses({ 401: ['INVALID_CREDENTIALS'], 403: ['ACCOUNT_NOT_ACTIVATED', 'ACCOUNT_DISABLED'], 429: lockedOut }) }
+      response: { 200: Tokens, ...errorResponses(['INVALID_CREDENTIALS', 'ACCOUNT_NOT_ACTIVATED', 'ACCOUNT_DISABLED', ...lockedOut, ...rateLimited]) }
     }
   }, async (request, reply) => {
-    const email = normalizeEmail(request.body.email)
-    const user = await fastify.users.findByEmail(email)
-    const hadFailures = await fastify.signInFailures.assertNotLocked(email, fastify.clock())
-    const valid = await fastify.passwords.verify(user?.passwordHash, request.body.password)
-    if (!user || !valid) {
-      await fastify.signInFailures.recordFailure(email, fastify.clock())
-      request.log.info({ event: 'auth.login.failed' }, 'sign-in failed')
-      throw invalidCredentials()
-    }
-    if (hadFailures) await fastify.signInFailures.clear(email)
-    if (user.status === 'pending') throw new ApiError(403, 'ACCOUNT_NOT_ACTIVATED', 'Activate your account with the emailed code first.')
-    if (user.status !== 'active') throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled.')
-    request.log.info({ event: 'auth.login.succeeded', userId: user.id }, 'signed in')
-    return deliver(request, reply, await fastify.issueTokens(user), 'Signed in.')
+    const account = await proveCredentials(fastify, request.body.email, request.body.password).catch((err: unknown) => {
+      if (err instanceof Refusal && err.code === 'INVALID_CREDENTIALS') request.log.info({ event: 'auth.login.failed' }, 'sign-in failed')
+      throw err
+    })
+    if (account.status === 'pending') throw new Refusal('ACCOUNT_NOT_ACTIVATED')
+    if (account.status !== 'active') throw new Refusal('ACCOUNT_DISABLED')
+    const tokens = await startSession(fastify, account, requestContext(request))
+    request.log.info({ event: 'auth.login.succeeded', userId: account._id }, 'signed in')
+    return deliver(request, reply, tokens, 'Signed in.')
   })
 
   fastify.post('/token/refresh', {
@@ -81,42 +97,46 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Sessions'],
       summary: 'Trade a refresh token for new tokens (rotation)',
-      description: 'The refresh token works once. Presenting a used one revokes every token of that sign-in (theft detection): 401 REFRESH_REUSED.',
+      description: 'The refresh token works once; the same token sent again within REFRESH_REUSE_INTERVAL_SECONDS (default 10 s, two tabs refreshing at once) gets the same new one. Sent again later, it revokes its session (theft detection): 401 REFRESH_REUSED.',
       headers: TransportHeaders,
       body: RefreshBody,
-      response: { 200: Tokens, ...errorResponses({ 400: ['REFRESH_TOKEN_MISSING'], 401: ['REFRESH_INVALID', 'REFRESH_REUSED'] }) }
+      response: { 200: Tokens, ...errorResponses(['REFRESH_TOKEN_MISSING', 'REFRESH_INVALID', 'REFRESH_REUSED', ...rateLimited]) }
     }
   }, async (request, reply) => {
-    const presented = presentedRefreshToken(request)
-    if (!presented) throw new ApiError(400, 'REFRESH_TOKEN_MISSING', 'Send refresh_token (or the cookie, with X-Token-Transport: cookie).', { field: 'refresh_token' })
-    let user: UserDocument | null = null
-    const outcome = await fastify.refreshTokens.rotate(presented, async ({ userId, email, sessionVersion }) => {
-      user = await fastify.users.findByEmail(email)
-      return user?.id === userId && user.status === 'active' && sessionVersion === currentSession(user)
+    const presented = fastify.refreshTokens.parse(presentedRefreshToken(request))
+    if (!presented) throw new Refusal('REFRESH_INVALID')
+    const tokens = await refreshSession(fastify, presented, requestContext(request)).catch((err: unknown) => {
+      if (err instanceof Refusal && err.code === 'REFRESH_REUSED') request.log.warn({ event: 'auth.refresh.reused' }, 'a used refresh token came back: its session is revoked')
+      throw err
     })
-    if (outcome.kind === 'reused') {
-      request.log.warn({ event: 'auth.refresh.reused' }, 'a used refresh token came back: its family is revoked')
-      throw new ApiError(401, 'REFRESH_REUSED', 'This refresh token was already used; every session it belonged to is now signed out.')
-    }
-    if (outcome.kind === 'invalid') throw new ApiError(401, 'REFRESH_INVALID', 'This refresh token is not valid. Sign in again.')
-    return deliver(request, reply, await fastify.issueTokens(user!, outcome.token), 'Tokens refreshed.')
+    return deliver(request, reply, tokens, 'Tokens refreshed.')
   })
 
   fastify.post('/logout', {
+    onRequest: async (request, reply) => {
+      if ((request.query as { scope?: string }).scope === 'global') await fastify.authenticate(request, reply)
+    },
     preValidation: absentBodyAsEmpty,
     schema: {
       tags: ['Sessions'],
-      summary: 'Sign out: revoke the refresh token and its sign-in',
-      description: 'Idempotent. Access tokens already issued stay valid until they expire (15 min by default).',
+      summary: 'Sign out: this session, or every session of the account',
+      description: 'Idempotent. The access tokens of the ended sessions stop working at once on this API; other services learn it from the user.session_revoked event or from token introspection.',
+      security: [{}, ...bearerAuthSecurity],
       headers: TransportHeaders,
+      querystring: LogoutQuery,
       body: RefreshBody,
-      response: { 200: Type.Object({ status: Type.Literal('success'), message: Type.String() }), ...errorResponses({ 400: ['REFRESH_TOKEN_MISSING'] }) }
+      response: { 200: Done, ...errorResponses(['REFRESH_TOKEN_MISSING', ...bearerFailures, ...rateLimited]) }
     }
   }, async (request, reply) => {
-    const presented = presentedRefreshToken(request)
-    if (!presented) throw new ApiError(400, 'REFRESH_TOKEN_MISSING', 'Send refresh_token (or the cookie, with X-Token-Transport: cookie).', { field: 'refresh_token' })
-    await fastify.refreshTokens.revokeByToken(presented)
-    if (wantsCookie(request)) reply.clearCookie(REFRESH_COOKIE, cookieOptions)
+    if (request.query.scope === 'global') {
+      await endAllSessions(fastify, request.currentUser!, requestContext(request))
+      request.log.info({ event: 'auth.logout.everywhere', userId: request.currentUser!._id }, 'signed out everywhere')
+      forgetCookies(request, reply)
+      return { status: 'success' as const, message: 'Signed out of every session.' }
+    }
+    const presented = fastify.refreshTokens.parse(presentedRefreshToken(request))
+    if (presented) await endSessionOf(fastify, presented, requestContext(request))
+    forgetCookies(request, reply)
     return { status: 'success' as const, message: 'Signed out.' }
   })
 

@@ -1,17 +1,17 @@
-import { randomUUID } from 'node:crypto'
+import { hkdfSync, randomUUID } from 'node:crypto'
 import fastifyCookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { UserDocument } from '../accounts/users.js'
-import { ApiError } from '../http/errors.js'
+import { isAdmin, type AccountDocument } from '../accounts/account.js'
+import { Refusal } from '../refusal.js'
 import { RefreshTokens } from './refresh-tokens.js'
 import { SIGNING_ALGORITHM, SigningKeys } from './signing-keys.js'
 
 export interface AccessClaims {
   sub: string
-  /** The account's session version when the token was issued (see UserDocument.sessionVersion). */
-  sv: number
+  /** The session (sign-in) the token belongs to; it stops working when that session ends. */
+  sid: string
   email: string
   roles: string[]
   jti: string
@@ -23,7 +23,7 @@ export interface AccessClaims {
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: Pick<AccessClaims, 'sub' | 'sv' | 'email' | 'roles' | 'jti'>
+    payload: Pick<AccessClaims, 'sub' | 'sid' | 'email' | 'roles' | 'jti'>
     user: AccessClaims
   }
 }
@@ -32,23 +32,19 @@ declare module 'fastify' {
   interface FastifyInstance {
     signingKeys: SigningKeys
     refreshTokens: RefreshTokens
-    /** Signs an access token; with no refresh token given, starts a new sign-in family. */
-    issueTokens (user: UserDocument, rotatedRefreshToken?: string): Promise<IssuedTokens>
-    /** preHandler: a valid access token of an active account; sets request.currentUser. */
+    accessTokenTtlSeconds: number
+    issueAccessToken (account: AccountDocument, sessionId: string): string
+    /** Whether an access token's account and session are still live; the claims when they are. */
+    liveAccessToken (token: string): Promise<{ claims: AccessClaims, account: AccountDocument } | null>
+    /** onRequest: a valid access token of a live session of an active account; sets currentUser and sessionId. */
     authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void>
-    /** preHandler: as authenticate, and the account has the admin role. */
+    /** onRequest: as authenticate, and the account has the admin role. */
     requireAdmin (request: FastifyRequest, reply: FastifyReply): Promise<void>
   }
   interface FastifyRequest {
-    currentUser: UserDocument | null
+    currentUser: AccountDocument | null
+    sessionId: string | null
   }
-}
-
-export interface IssuedTokens {
-  access_token: string
-  token_type: 'Bearer'
-  expires_in: number
-  refresh_token: string
 }
 
 export interface SessionsOptions {
@@ -56,30 +52,30 @@ export interface SessionsOptions {
   audience: string
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
+  refreshReuseIntervalSeconds: number
+  /** Keys the derivation of refresh-token successors (HKDF, so it never doubles as the code key). */
+  secret: string
   keysDir: string
   /** A PEM private key from configuration takes the place of the keys directory. */
   privateKeyPem: string
 }
 
 const KEY_RELOAD_MS = 60_000
+/** An `iat` further ahead than this was not issued by a replica with a sane clock. */
+const ISSUED_AT_LEEWAY_SECONDS = 30
 
-export function currentSession (user: Pick<UserDocument, 'sessionVersion'>): number {
-  return user.sessionVersion ?? 0
-}
-
-/**
- * The `$set` that ends every session of the account, to apply while holding it: tokens issued
- * under the old version, even by a sign-in that was still in flight, stop working.
- */
-export function nextSession (user: Pick<UserDocument, 'sessionVersion'>): Pick<UserDocument, 'sessionVersion'> {
-  return { sessionVersion: currentSession(user) + 1 }
+/** A session is live while it exists on its account and has not expired. */
+export function isLiveSession (account: AccountDocument, sessionId: string, now: Date): boolean {
+  const session = account.sessions[sessionId]
+  return account.status === 'active' && session !== undefined && session.expiresAt > now
 }
 
 /**
  * Access tokens are EdDSA (Ed25519) JWTs with a `kid`, verified with the algorithm pinned,
- * `iss`/`aud`/`exp` required, and the account re-checked on every use: tokens of a disabled
- * account, or issued before a password change, are refused. Other services verify them with
- * the public keys at /.well-known/jwks.json.
+ * `iss`/`aud`/`exp`/`iat` required, no `iat` from the future, and the account and session
+ * looked up on every use: the token of a session that was signed out, revoked or replaced by a
+ * password change is refused at once. Other services verify them with the public keys at
+ * /.well-known/jwks.json, and learn of ended sessions by event or by introspection.
  */
 async function sessions (fastify: FastifyInstance, options: SessionsOptions): Promise<void> {
   const keys = options.privateKeyPem
@@ -89,8 +85,12 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
   reloadTimer.unref()
   fastify.addHook('onClose', async () => { clearInterval(reloadTimer) })
 
-  const refreshTokens = new RefreshTokens(fastify.db, fastify.users.locks, options.refreshTokenTtlSeconds)
-  await refreshTokens.ensureIndexes()
+  const successorKey = Buffer.from(hkdfSync('sha256', options.secret, 'latchkey', 'refresh-token successor', 32))
+  fastify.decorate('refreshTokens', new RefreshTokens(successorKey, options.refreshTokenTtlSeconds, options.refreshReuseIntervalSeconds))
+  fastify.decorate('signingKeys', keys)
+  fastify.decorate('accessTokenTtlSeconds', options.accessTokenTtlSeconds)
+  fastify.decorateRequest('currentUser', null)
+  fastify.decorateRequest('sessionId', null)
 
   await fastify.register(fastifyCookie)
   // @fastify/jwt calls a function secret as (request, decodedToken); its typings omit the request.
@@ -98,9 +98,18 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
     const kid = token.header.kid
     // A replica that rotated signs with a key this one may not have loaded yet.
     const publicKey = kid && (keys.publicKeyFor(kid, new Date()) ?? (await keys.reloadIfChanged(), keys.publicKeyFor(kid, new Date())))
-    if (!publicKey) throw new ApiError(401, 'TOKEN_INVALID', 'The access token is not valid.')
+    if (!publicKey) throw new Refusal('TOKEN_INVALID')
     return publicKey
   }
+
+  /** The account behind verified claims, when the token was issued in the past and its session still lives. */
+  async function liveAccount (claims: Partial<AccessClaims>): Promise<AccountDocument | null> {
+    const now = fastify.clock()
+    if ((claims.iat ?? Infinity) > now.getTime() / 1000 + ISSUED_AT_LEEWAY_SECONDS) throw new Refusal('TOKEN_INVALID')
+    const account = claims.sub ? await fastify.accounts.byId(claims.sub) : null
+    return account && claims.sid && isLiveSession(account, claims.sid, now) ? account : null
+  }
+
   await fastify.register(fastifyJwt, {
     secret: { private: keys.current().privateKeyPem, public: publicKeyForToken as unknown as string },
     // The key lookup needs the header (kid), so decoding hands over the complete token.
@@ -110,34 +119,38 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
       algorithms: [SIGNING_ALGORITHM],
       allowedIss: options.issuer,
       allowedAud: options.audience,
-      requiredClaims: ['sub', 'sv', 'iss', 'aud', 'iat', 'exp'],
+      requiredClaims: ['sub', 'sid', 'iss', 'aud', 'iat', 'exp'],
+      maxAge: options.accessTokenTtlSeconds * 1000,
       clockTolerance: 5_000
     },
-    trusted: async (request: FastifyRequest, claims: { sub?: string, sv?: number, email?: string }) => {
-      // Looked up by address (the fast key), then matched on the id the token was issued to.
-      const user = claims.email ? await fastify.users.findByEmail(claims.email) : null
-      if (!user || user.id !== claims.sub || user.status !== 'active') return false
-      if (claims.sv !== currentSession(user)) return false
-      request.currentUser = user
-      return true
+    trusted: async (request: FastifyRequest, claims: Partial<AccessClaims>) => {
+      const account = await liveAccount(claims)
+      request.currentUser = account
+      request.sessionId = account ? claims.sid! : null
+      return account !== null
     }
   })
 
-  fastify.decorate('signingKeys', keys)
-  fastify.decorate('refreshTokens', refreshTokens)
-  fastify.decorateRequest('currentUser', null)
-
-  fastify.decorate('issueTokens', async (user: UserDocument, rotatedRefreshToken?: string): Promise<IssuedTokens> => {
+  fastify.decorate('issueAccessToken', (account: AccountDocument, sessionId: string): string => {
     const signingKey = keys.current()
-    const access = fastify.jwt.sign(
-      { sub: user.id, sv: currentSession(user), email: user.email, roles: user.roles, jti: randomUUID() },
+    return fastify.jwt.sign(
+      { sub: account._id, sid: sessionId, email: account.email, roles: account.roles, jti: randomUUID() },
       { key: signingKey.privateKeyPem, kid: signingKey.kid }
     )
-    return {
-      access_token: access,
-      token_type: 'Bearer',
-      expires_in: options.accessTokenTtlSeconds,
-      refresh_token: rotatedRefreshToken ?? await refreshTokens.issue(user.id, user.email, currentSession(user))
+  })
+
+  fastify.decorate('liveAccessToken', async (token: string) => {
+    try {
+      const decoded = fastify.jwt.decode<{ header: { kid?: string } }>(token, { complete: true })
+      if (!decoded) return null
+      const publicKey = await publicKeyForToken({} as FastifyRequest, decoded)
+      const claims = fastify.jwt.verify<AccessClaims>(token, { key: publicKey })
+      const account = await liveAccount(claims)
+      return account ? { claims, account } : null
+    } catch (err) {
+      // Whatever makes the token unusable (malformed, bad signature, expired) makes it inactive.
+      if (err instanceof Refusal || /^(FAST|FST)_JWT_/.test((err as { code?: string }).code ?? '')) return null
+      throw err
     }
   })
 
@@ -147,9 +160,7 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
 
   fastify.decorate('requireAdmin', async (request: FastifyRequest) => {
     await request.jwtVerify()
-    if (!request.currentUser?.roles.includes('admin')) {
-      throw new ApiError(403, 'FORBIDDEN', 'This needs an administrator account.')
-    }
+    if (!request.currentUser || !isAdmin(request.currentUser)) throw new Refusal('FORBIDDEN')
   })
 }
 

@@ -1,0 +1,76 @@
+export type AccountStatus = 'pending' | 'active' | 'disabled' | 'deleted'
+export type Role = 'user' | 'admin'
+/** What an emailed code proves; each purpose has its own code and its own mail quota. */
+export type CodePurpose = 'activation' | 'password-reset'
+
+/** A pending one-time code as stored: only its keyed hash, never the digits. */
+export interface StoredCode {
+  hash: string
+  issuedAt: Date
+  expiresAt: Date
+  /** Tries used so far, each reserved before its comparison. */
+  attempts: number
+}
+
+/** Code mails of one purpose: a cooldown between two, and counts for the current UTC day. */
+export interface MailQuota {
+  day: string
+  sent: number
+  nextAllowedAt: Date
+  /** Mails today asked for by unauthenticated requests, per client network (see networkOf). */
+  networks: Record<string, number>
+}
+
+/** One sign-in: the refresh token it currently accepts, and what it accepted before. */
+export interface SessionRecord {
+  createdAt: Date
+  expiresAt: Date
+  refreshHash: string
+  /** The token the current one replaced, and when: for the reuse interval of concurrent refreshes. */
+  rotatedFrom?: string
+  rotatedAt?: Date
+  /** The newest used tokens of this session: presenting one of them again means it was copied. */
+  usedHashes: string[]
+}
+
+/** An event waiting, inside the document it belongs to, for the relay to publish it. */
+export interface OutboxEntry {
+  type: string
+  /** The CloudEvent, serialised: event data may hold keys MongoDB refuses in field names. */
+  body: string
+  correlationId: string
+  /** W3C trace context, also sent as the message's `traceparent` header. */
+  traceparent: string
+  createdAt: Date
+  /** Code events must reach a queue (see OutboxRelay#publish); notices need not. */
+  mandatory: boolean
+}
+
+export interface AccountDocument {
+  /** The account's stable id: `sub` in tokens, `userId` in events. */
+  _id: string
+  /** Normalised; unique among accounts that are not deleted. */
+  email: string
+  passwordHash: string
+  status: AccountStatus
+  roles: Role[]
+  createdAt: Date
+  updatedAt: Date
+  activatedAt: Date | null
+  codes: Partial<Record<CodePurpose, StoredCode>>
+  mailQuota: Partial<Record<CodePurpose, MailQuota>>
+  sessions: Record<string, SessionRecord>
+  outbox: Record<string, OutboxEntry>
+  /** When the relay should publish the outbox next; absent when it is empty. */
+  outboxDueAt?: Date
+  /** A relay that claimed the outbox owns it until then. */
+  outboxLeaseUntil?: Date
+  outboxClaim?: string
+  outboxAttempts?: number
+  /** Accounts never activated, and tombstones, are removed after this (see storage/retention.ts). */
+  purgeAt?: Date
+}
+
+export function isAdmin (account: Pick<AccountDocument, 'roles'>): boolean {
+  return account.roles.includes('admin')
+}

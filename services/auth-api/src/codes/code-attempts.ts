@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify'
+import { untilSettled } from '../accounts/accounts-store.js'
+import type { AccountDocument, CodePurpose, StoredCode } from '../accounts/account.js'
+import { Refusal, refusedUntil } from '../refusal.js'
+
+/** Throws the refusal that applies when the account is in no state to use a code of this purpose. */
+export type StateCheck = (account: AccountDocument | null) => asserts account is AccountDocument
+
+export interface CodeUsed {
+  /** The account right after the attempt was counted. */
+  account: AccountDocument
+  code: StoredCode
+}
+
+/**
+ * The rules every emailed code follows: alive for the configured lifetime; each try reserved in
+ * one atomic write before the comparison, so of any burst of guesses at most the allowed number
+ * is ever compared; the try that uses the last attempt burns the code. On a match the caller
+ * consumes the code in a write guarded by its hash, so it works once.
+ */
+export async function useCode (app: FastifyInstance, account: AccountDocument, purpose: CodePurpose, candidate: string, checkState: StateCheck): Promise<CodeUsed> {
+  const { codes, accounts } = app
+  const path = `codes.${purpose}`
+  let current: AccountDocument | null = account
+  return await untilSettled(async () => {
+    checkState(current)
+    const now = app.clock()
+    const code = current.codes[purpose]
+    if (!code || codes.isExpired(code, now)) throw new Refusal('CODE_EXPIRED')
+    if (code.attempts >= codes.maxAttempts) throw exhausted(current, purpose, now)
+
+    const counted = await accounts.update(current._id, {
+      status: current.status,
+      [`${path}.hash`]: code.hash,
+      [`${path}.attempts`]: { $lt: codes.maxAttempts },
+      [`${path}.expiresAt`]: { $gt: now }
+    }, { $inc: { [`${path}.attempts`]: 1 } }, now)
+    if (!counted) {
+      current = await accounts.byId(current._id)
+      return undefined
+    }
+    if (codes.matches(purpose, current._id, code, candidate)) return { account: counted, code }
+    const attemptsLeft = codes.maxAttempts - (counted.codes[purpose]?.attempts ?? codes.maxAttempts)
+    if (attemptsLeft <= 0) throw exhausted(counted, purpose, now)
+    throw new Refusal('CODE_INVALID', { attempts_left: attemptsLeft }, `Wrong code. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`)
+  })
+}
+
+/** The code a request sent: `verification_code`, or its alias `code`. */
+export function presentedCode (body: { verification_code?: string, code?: string }): string | undefined {
+  return body.verification_code || body.code
+}
+
+/** Format errors say nothing about any account, so they may come before everything else. */
+export function assertWellFormedCode (app: FastifyInstance, candidate: string | undefined): asserts candidate is string {
+  if (candidate === undefined || candidate === '') {
+    throw new Refusal('CODE_MISSING', { field: 'verification_code' })
+  }
+  if (!app.codes.isWellFormed(candidate)) {
+    throw new Refusal('CODE_MALFORMED', { field: 'verification_code' }, `The code is ${app.codes.length} digits.`)
+  }
+}
+
+/** A burnt code: a new one can be asked for once the mail cooldown allows it. */
+function exhausted (account: AccountDocument, purpose: CodePurpose, now: Date): Refusal {
+  const nextMail = account.mailQuota[purpose]?.nextAllowedAt ?? now
+  return refusedUntil('CODE_EXHAUSTED', nextMail, now, () => 'Too many wrong tries: this code no longer works. Request a new one.', { attempts_left: 0 })
+}

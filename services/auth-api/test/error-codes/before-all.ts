@@ -1,0 +1,4 @@
+// tap's `before` script: every run starts with no observations.
+import { resetObserved } from './observed.js'
+
+resetObserved()
