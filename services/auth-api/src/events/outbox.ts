@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { codeDeliveryEventTypes, createEvent, type CloudEvent, type EventType } from '@latchkey/shared'
+import { codeDeliveryEventTypes, createEvent, traceparentFromRequestId, type CloudEvent, type EventType } from '@latchkey/shared'
 import type { UpdateFilter } from 'mongodb'
 import type { AccountDocument, OutboxEntry } from '../accounts/account.js'
 
@@ -41,11 +40,5 @@ export function appendToOutbox (event: CloudEvent, context: RequestContext): Upd
 
 /** The events a request writes carry its id and a W3C trace context whose trace id is that id. */
 export function requestContext (request: { id: string }): RequestContext {
-  return { requestId: request.id, traceparent: traceparentFor(request.id) }
-}
-
-function traceparentFor (requestId: string): string {
-  const hex = requestId.replaceAll('-', '').toLowerCase()
-  const traceId = /^[0-9a-f]{32}$/.test(hex) ? hex : createHash('sha256').update(requestId).digest('hex').slice(0, 32)
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-01`
+  return { requestId: request.id, traceparent: traceparentFromRequestId(request.id) }
 }
