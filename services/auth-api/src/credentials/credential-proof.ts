@@ -25,10 +25,10 @@ export async function proveCredentials (app: FastifyInstance, rawEmail: string, 
 }
 
 /** Proves the password of an account already signed in (before a sensitive change); failures count toward the lockout. */
-export async function confirmPassword (app: FastifyInstance, account: AccountDocument, password: string): Promise<void> {
+export async function confirmPassword (app: FastifyInstance, account: AccountDocument, password: string, field: string): Promise<void> {
   await app.signInAttempts.reserve(account.email, app.clock())
   const valid = password.length <= MAX_PASSWORD_INPUT && await app.passwords.verify(account.passwordHash, password)
   app.authMetrics.signIns.inc({ result: valid ? 'success' : 'failure' })
-  if (!valid) throw new Refusal('INVALID_PASSWORD', { field: 'password' })
+  if (!valid) throw new Refusal('INVALID_PASSWORD', { field })
   await app.signInAttempts.succeeded(account.email)
 }
