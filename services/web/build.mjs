@@ -3,9 +3,6 @@
 //   INBOX_URL    the development mail inbox linked from the page; empty leaves the link out
 //                (default http://127.0.0.1:8025/, the dev stack's MailHog)
 //   CODE_LENGTH  digits in an emailed code, as the API's AUTH_CODE_LENGTH / CODE_LENGTH (default 4)
-//   CODE_TTL_SECONDS, RESEND_INTERVAL_SECONDS  a code's lifetime and the wait between two codes,
-//                as the API's (defaults 60 and 30); the reset form counts them down itself, since
-//                the API's answer to "forgot password" says nothing about the account
 import { build } from 'esbuild'
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -13,10 +10,8 @@ import { fileURLToPath } from 'node:url'
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 const inboxUrl = process.env.INBOX_URL ?? 'http://127.0.0.1:8025/'
 const codeLength = process.env.CODE_LENGTH ?? process.env.AUTH_CODE_LENGTH ?? '4'
-const codeTtlSeconds = process.env.CODE_TTL_SECONDS ?? process.env.AUTH_CODE_TTL_SECONDS ?? '60'
-const resendIntervalSeconds = process.env.RESEND_INTERVAL_SECONDS ?? process.env.AUTH_RESEND_INTERVAL_SECONDS ?? '30'
 
-for (const [name, value] of Object.entries({ CODE_LENGTH: codeLength, CODE_TTL_SECONDS: codeTtlSeconds, RESEND_INTERVAL_SECONDS: resendIntervalSeconds })) {
+for (const [name, value] of Object.entries({ CODE_LENGTH: codeLength })) {
   if (!/^\d+$/.test(value)) throw new Error(`${name} must be a number, not ${JSON.stringify(value)}`)
 }
 if (inboxUrl !== '' && !/^https?:\/\//.test(inboxUrl)) throw new Error(`INBOX_URL must be an http(s) URL, not ${JSON.stringify(inboxUrl)}`)
@@ -42,8 +37,6 @@ await copyFile(here('src/styles.css'), here('dist/app/styles.css'))
 const html = (await readFile(here('index.html'), 'utf8'))
   .replaceAll('%INBOX_URL%', escapeAttribute(inboxUrl))
   .replaceAll('%CODE_LENGTH%', codeLength)
-  .replaceAll('%CODE_TTL_SECONDS%', codeTtlSeconds)
-  .replaceAll('%RESEND_INTERVAL_SECONDS%', resendIntervalSeconds)
 await writeFile(here('dist/index.html'), html)
 
-console.log(`web: built dist/ (inbox link: ${inboxUrl === '' ? 'none' : inboxUrl}, code length: ${codeLength}, code lifetime: ${codeTtlSeconds} s, resend wait: ${resendIntervalSeconds} s)`)
+console.log(`web: built dist/ (inbox link: ${inboxUrl === '' ? 'none' : inboxUrl}, code length: ${codeLength})`)

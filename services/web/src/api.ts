@@ -25,6 +25,13 @@ export interface CodeSent extends PendingCode {
   message: string
 }
 
+export interface ResetRequested {
+  status: 'success'
+  message: string
+  code_ttl_seconds: number
+  resend_interval_seconds: number
+}
+
 export interface Tokens {
   status: 'success'
   message: string
@@ -154,15 +161,15 @@ export const api = {
   me: async (accessToken: string): Promise<{ user: User }> =>
     await call('GET', '/me', { headers: bearer(accessToken) }),
 
-  /** Ends every session, this one included. */
+  /** Ends every session, this one included, and clears this browser's cookies. */
   changePassword: async (accessToken: string, currentPassword: string, newPassword: string): Promise<Done> =>
-    await call('POST', '/me/password', { json: { current_password: currentPassword, new_password: newPassword }, headers: bearer(accessToken) }),
+    await call('POST', '/me/password', { json: { current_password: currentPassword, new_password: newPassword }, headers: { ...COOKIE_TRANSPORT, ...bearer(accessToken) } }),
 
   deleteAccount: async (accessToken: string, password: string): Promise<Done> =>
-    await call('DELETE', '/me', { json: { password }, headers: bearer(accessToken) }),
+    await call('DELETE', '/me', { json: { password }, headers: { ...COOKIE_TRANSPORT, ...bearer(accessToken) } }),
 
-  /** Always 202 for a well-formed address: it tells nothing about whether an account uses it. */
-  forgotPassword: async (email: string): Promise<Done> =>
+  /** Always 202 for a well-formed address, with the same timings: it tells nothing about whether an account uses it. */
+  forgotPassword: async (email: string): Promise<ResetRequested> =>
     await call('POST', '/password/forgot', { json: { email } }),
 
   resetPassword: async (email: string, code: string, newPassword: string): Promise<Done> =>

@@ -93,11 +93,6 @@ export async function signOut (): Promise<void> {
   }
 }
 
-/** After the API ended every session: clear this browser's cookies too (the hint at least, if that fails). */
-async function signOutAfterward (): Promise<void> {
-  await signOut().catch(dropSessionHint)
-}
-
 /** Ends every session of the account, on every device; this browser's cookies go with it. */
 export async function signOutEverywhere (): Promise<string> {
   const done = await withAccessToken(api.logoutEverywhere)
@@ -105,15 +100,21 @@ export async function signOutEverywhere (): Promise<string> {
   return done.message
 }
 
-/** Changes the password; the API ends every session, this one included. */
+/** The API ended this session and cleared its cookies; the page forgets it too, hint included. */
+function endedHere (): void {
+  forget()
+  dropSessionHint()
+}
+
+/** Changes the password; the API ends every session, this one included, and clears the cookies. */
 export async function changePassword (currentPassword: string, newPassword: string): Promise<string> {
   const done = await withAccessToken(async (token) => await api.changePassword(token, currentPassword, newPassword))
-  await signOutAfterward()
+  endedHere()
   return done.message
 }
 
 export async function deleteAccount (password: string): Promise<string> {
   const done = await withAccessToken(async (token) => await api.deleteAccount(token, password))
-  await signOutAfterward()
+  endedHere()
   return done.message
 }

@@ -1,8 +1,6 @@
 // Forgotten password: ask for a code by email, then choose a new password with it. The API
-// answers the request for a code the same way whether or not the address has an account, so
-// the code's lifetime and the resend wait are counted here from the configured durations.
-// The API issues the code just after answering, so its resend wait ends a little later than
-// one counted from the answer: the page waits a margin longer rather than ask too soon (a
+// answers the request for a code the same way whether or not the address has an account: with
+// how long a code lives and when another may be asked for, which the countdowns run from (a
 // request inside the wait is dropped silently, again so as to reveal nothing).
 import { api, serverNow } from '../api.js'
 import type { PageConfig } from '../config.js'
@@ -18,7 +16,7 @@ export interface ForgotForm {
   prime: (email: string) => void
 }
 
-export function setUpPasswordReset ({ codeLength, codeTtlSeconds, resendIntervalSeconds }: PageConfig, signIn: () => SignInForm): ForgotForm {
+export function setUpPasswordReset ({ codeLength }: PageConfig, signIn: () => SignInForm): ForgotForm {
   const forgot = new FormView('forgot')
   const reset = new FormView('reset')
   const resendButton = byId<HTMLButtonElement>('reset-resend')
@@ -27,16 +25,15 @@ export function setUpPasswordReset ({ codeLength, codeTtlSeconds, resendInterval
   reset.input('code').setAttribute('maxlength', String(codeLength))
   reset.input('code').setAttribute('pattern', `[0-9]{${codeLength}}`)
 
-  const RESEND_MARGIN_SECONDS = 2
   const secondsFromNow = (seconds: number): Date => new Date(serverNow() + seconds * 1000)
 
   /** Asks for a code; the API's message when it took the request (which says nothing about the account). */
   async function requestCode (view: FormView, email: string): Promise<string | undefined> {
     try {
-      const { message } = await api.forgotPassword(normalizeEmail(email))
-      clocks.codeValidUntil(secondsFromNow(codeTtlSeconds))
-      clocks.resendAvailableAt(secondsFromNow(resendIntervalSeconds + RESEND_MARGIN_SECONDS))
-      return message
+      const requested = await api.forgotPassword(normalizeEmail(email))
+      clocks.codeValidUntil(secondsFromNow(requested.code_ttl_seconds))
+      clocks.resendAvailableAt(secondsFromNow(requested.resend_interval_seconds))
+      return requested.message
     } catch (error) {
       if (refusedWith(error, 'RATE_LIMITED') && error.retryAfterSeconds !== undefined) clocks.resendAvailableAt(secondsFromNow(error.retryAfterSeconds))
       showFailure(view, error, codeLength)
