@@ -45,7 +45,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Change the password',
       description: 'Signs out every session, this one included: sign in again with the new password. Publishes user.password_changed.',
       security: bearerAuthSecurity,
-      body: Type.Object({ current_password: Password, new_password: NewPassword }, { additionalProperties: false }),
+      body: Type.Object({ current_password: Password, new_password: NewPassword }),
       response: { 200: Done, ...errorResponses([...newPasswordFailures, ...bearerFailures, 'INVALID_PASSWORD', ...lockedOut]) }
     }
   }, async (request) => {
@@ -71,7 +71,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Delete the account',
       description: 'Needs the password. Personal data is erased, every session ends, the address is free again, and user.deleted is published.',
       security: bearerAuthSecurity,
-      body: Type.Object({ password: Password }, { additionalProperties: false }),
+      body: Type.Object({ password: Password }),
       response: { 200: Done, ...errorResponses([...bearerFailures, 'INVALID_PASSWORD', ...lockedOut]) }
     }
   }, async (request) => {

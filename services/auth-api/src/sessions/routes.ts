@@ -28,7 +28,7 @@ const Tokens = Type.Object({
 
 const RefreshBody = Type.Object({
   refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 256 }))
-}, { additionalProperties: false })
+})
 
 // Headers are validated, never stripped (the server's `removeAdditional` is for bodies).
 const TransportHeaders = Type.Object({
@@ -39,7 +39,7 @@ const LogoutQuery = Type.Object({
   scope: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('global')], {
     description: '`local` (default): the session of the refresh token. `global`: every session of the account; needs the access token (Authorization: Bearer).'
   }))
-}, { additionalProperties: false })
+})
 
 function wantsCookie (request: FastifyRequest): boolean {
   return request.headers[TRANSPORT_HEADER] === 'cookie'
