@@ -7,7 +7,7 @@
 #   CONTRACT_BEARER          an administrator's access token (bearerAuth)
 #   CONTRACT_LOGOUT_BEARER   another account's access token, for POST /logout (scope=global ends it)
 #   CONTRACT_PENDING_EMAIL, CONTRACT_PENDING_PASSWORD   an account not activated yet (basicAuth)
-#   SCHEMATHESIS_SEED (default 1), SCHEMATHESIS_MAX_EXAMPLES (default 20)
+#   SCHEMATHESIS_SEED (default 1), SCHEMATHESIS_MAX_EXAMPLES (default 30)
 #
 # Extra arguments go to `schemathesis run` (e.g. --report junit --report-dir <dir>).
 # Schemathesis itself is installed by `bash scripts/install.sh --schemathesis`.
@@ -29,4 +29,4 @@ done
 # the environment was built elsewhere and moved into the cache (its scripts' shebangs point there).
 cd "$REPO_ROOT/scripts/schemathesis"
 exec "$VENV/bin/python" -m schemathesis.cli --config-file schemathesis.toml run "$E2E_BASE_URL/docs/json" \
-  --seed "${SCHEMATHESIS_SEED:-1}" --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" --no-color "$@"
+  --seed "${SCHEMATHESIS_SEED:-1}" --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --no-color "$@"

@@ -41,7 +41,7 @@ export const basicAuthFailures: ErrorCode[] = ['AUTH_REQUIRED', 'INVALID_CREDENT
 export const bearerFailures: ErrorCode[] = ['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED']
 export const newPasswordFailures: ErrorCode[] = ['PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON']
 
-export const Email = Type.String({ minLength: 1, maxLength: 320, description: 'Trimmed, NFC-normalised and lower-cased before use.', examples: ['foo@bar.com'] })
+export const Email = Type.String({ minLength: 1, maxLength: 320, description: 'Trimmed, NFC-normalised and lower-cased before use.', examples: ['you@example.com'] })
 /** A password being proved: anything up to a bound; the wrong ones are refused as credentials. */
 export const Password = Type.String({ minLength: 1, maxLength: 1024 })
 /** A password being set: the length rules are in the schema; the common-password rule is not. */
