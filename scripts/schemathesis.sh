@@ -28,5 +28,8 @@ done
 # From its own directory: schemathesis.toml and hooks.py are found there. `python -m`, because
 # the environment was built elsewhere and moved into the cache (its scripts' shebangs point there).
 cd "$REPO_ROOT/scripts/schemathesis"
+# Nothing written into the repository: no bytecode for hooks.py, Hypothesis's files in the cache.
+export PYTHONDONTWRITEBYTECODE=1
+export HYPOTHESIS_STORAGE_DIRECTORY="$VENV/hypothesis"
 exec "$VENV/bin/python" -m schemathesis.cli --config-file schemathesis.toml run "$E2E_BASE_URL/docs/json" \
   --seed "${SCHEMATHESIS_SEED:-1}" --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --no-color "$@"
