@@ -15,6 +15,8 @@ const run = promisify(execFile)
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 const SECURITY_HEADERS = ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']
+/** How long Nginx leaves out a replica that failed (max_fails=2 fail_timeout=5s in nginx/nginx.conf.template). */
+const FAIL_TIMEOUT_MS = 5_000
 /** Nginx's limit_req on the auth routes: 20 r/s with a burst of 100 (nginx/nginx.conf.template). */
 const RATE_LIMIT = { rate: 20, burst: 100 }
 
@@ -172,7 +174,13 @@ t.test('no replica running: 503 SERVICE_UNAVAILABLE with Retry-After, then answe
     t.equal(reply.headers['retry-after'], '5', 'Retry-After: 5')
   }
   await restart()
-  t.equal((await call(`${baseUrl()}/health`)).status, 200, 'answers again once the replicas are back')
+  // Nginx tries a replica again once fail_timeout (5 s) has passed since its last failures.
+  const deadline = Date.now() + 15_000
+  let status = 0
+  while ((status = (await call(`${baseUrl()}/health`)).status) !== 200 && Date.now() < deadline) await sleep(250)
+  t.equal(status, 200, 'answers again once the replicas are back')
+  // Every replica eligible again before the next test.
+  await sleep(FAIL_TIMEOUT_MS)
 })
 
 t.test('every replica frozen: a request that was sent and never answered is 504 GATEWAY_TIMEOUT', async (t) => {
