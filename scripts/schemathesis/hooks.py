@@ -1,8 +1,8 @@
 """Schemathesis hooks for Latchkey's API contract run (scripts/schemathesis.sh).
 
 Two checks replace built-in ones where the API does something JSON Schema cannot state; each is
-the built-in check with one narrow, named allowance (schemathesis.toml switches the built-in
-ones off where these run). Any other failure still fails.
+the built-in check with narrow, named allowances (schemathesis.toml switches the built-in ones
+off). Any other failure still fails.
 
 - positive_data_acceptance expects every request that matches the OpenAPI document to be
   accepted. A few rules cannot be written in JSON Schema, so a request can match the document
