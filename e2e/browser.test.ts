@@ -1,19 +1,27 @@
 // The web page in a real browser (Debian's Chromium via playwright-core), against the running
-// stack over HTTPS: register -> code from the inbox -> activate -> sign in -> profile -> sign out,
-// the client-side validation messages, the resend countdown, and how tokens are kept.
-// Every step leaves a screenshot in e2e/artifacts/ (git-ignored).
+// stack over HTTPS. The whole account lifecycle, driven with the keyboard only (Tab, Shift+Tab,
+// Enter, Space and typing): register -> activate -> sign in -> change password -> sign out ->
+// forgot -> reset -> sign in -> delete; signing out everywhere; resending codes; validation.
+// At every view axe-core must find no violation, and no step may log a console error or meet a
+// failed request except the refusal that step provokes on purpose (allowed explicitly).
+// Each step leaves screenshots at desktop and phone widths in e2e/artifacts/ (git-ignored).
 //
 // Needs E2E_BASE_URL and INBOX_API (npm test sets both) and services/web built before the stack started.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { readFileSync } from 'node:fs'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { launchChromium, screenshot } from './support/browser.js'
+import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core'
+import { axeViolations } from './support/axe.js'
+import { DESKTOP, launchChromium, PHONE, screenshotsAtBothWidths } from './support/browser.js'
 import { readCodeFromInbox } from './support/inbox.js'
+import { focused, tabTo, typeInto } from './support/keyboard.js'
+import { PageWatch } from './support/page-watch.js'
 import { uniqueEmail } from './support/stack-env.js'
 
 const BASE_URL = process.env.E2E_BASE_URL?.replace(/\/$/, '')
 const INBOX_API = process.env.INBOX_API?.replace(/\/$/, '')
 const PASSWORD = 'a calm Latchkey passphrase 7'
+const CHANGED_PASSWORD = 'another Latchkey passphrase 8'
+const RESET_PASSWORD = 'a third Latchkey passphrase 9'
 
 /** The headers nginx must send, read from the file nginx includes: one source of truth. */
 const SECURITY_HEADERS = new Map(
@@ -28,11 +36,22 @@ const secondsIn = (shown: string): number => {
   return m === null ? NaN : Number(m[1] ?? 0) * 60 + Number(m[2])
 }
 
+/** Another digit at the end: a code of the right shape that is wrong. */
+const wrongCode = (code: string): string => code.replace(/\d$/, (d) => String((Number(d) + 1) % 10))
+
 if (BASE_URL === undefined || BASE_URL === '' || INBOX_API === undefined || INBOX_API === '') {
   t.fail('E2E_BASE_URL and INBOX_API must be set (npm test sets them from .stack/test/env; ' +
     'by hand: set -a; . .stack/test/env; set +a). Refusing to skip the browser test.')
 } else {
   await browserTests(BASE_URL, INBOX_API)
+}
+
+interface Tab {
+  context: BrowserContext
+  page: Page
+  watch: PageWatch
+  /** Checks the view shown now (axe, no problem so far, nothing wider than a phone) and saves its screenshots. */
+  step: (name: string) => Promise<void>
 }
 
 async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
@@ -48,34 +67,62 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     return
   }
 
-  /** A fresh browser profile; reports CSP violations and uncaught errors into `problems`. */
-  async function openPage (viewport = { width: 1024, height: 800 }): Promise<{ context: BrowserContext, page: Page, problems: string[] }> {
+  /** A fresh browser profile whose page is watched; `step` runs the checks every view gets. */
+  async function openTab (t: Test, prefix: string, viewport = DESKTOP): Promise<Tab> {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, locale: 'en-GB' })
+    t.teardown(async () => { await context.close() })
     const page = await context.newPage()
-    page.setDefaultTimeout(10_000)
-    const problems: string[] = []
-    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`))
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`CSP: ${message.text()}`)
-    })
-    return { context, page, problems }
+    page.setDefaultTimeout(15_000)
+    const watch = new PageWatch(page)
+    let counter = 0
+    const step = async (name: string): Promise<void> => {
+      const label = `${String(++counter).padStart(2, '0')}-${name}`
+      t.same(await axeViolations(page), [], `${label}: axe finds no violation`)
+      t.same(await watch.problems(), [], `${label}: no console error, no failed request but those allowed`)
+      t.equal(await screenshotsAtBothWidths(page, label, prefix), 0, `${label}: nothing scrolls sideways at ${PHONE.width} px`)
+    }
+    return { context, page, watch, step }
   }
 
   const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).textContent()) ?? '').trim()
-  const focusedId = async (page: Page): Promise<string> => await page.evaluate(() => document.activeElement?.id ?? '')
-  const visibleView = async (page: Page): Promise<string> =>
+  const visibleViews = async (page: Page): Promise<string> =>
     await page.evaluate(() => Array.from(document.querySelectorAll('main > section')).filter((s) => !(s as HTMLElement).hidden).map((s) => s.id).join(','))
   const waitForView = async (page: Page, view: string): Promise<void> => {
-    await page.locator(`#view-${view}`).waitFor({ state: 'visible', timeout: 15_000 })
+    await page.locator(`#view-${view}`).waitFor({ state: 'visible', timeout: 20_000 })
+  }
+  const waitForText = async (page: Page, selector: string): Promise<string> => {
+    await page.locator(`${selector}:not(:empty)`).waitFor()
+    return await text(page, selector)
+  }
+  /** The focused element and whether a keyboard user can see it. */
+  const focusIs = async (t: Test, page: Page, id: string): Promise<void> => {
+    t.same(await focused(page), { id, visible: true }, `focus on #${id}, visibly`)
+  }
+  const cookieNames = async (context: BrowserContext): Promise<string[]> => (await context.cookies(baseUrl)).map((c) => c.name).sort()
+
+  /** Registers and activates an account through the API (for the tests that are about later steps). */
+  async function activatedAccount (request: APIRequestContext, label: string): Promise<string> {
+    const email = uniqueEmail(label)
+    const registered = await request.post(`${baseUrl}/register`, { data: { email, password: PASSWORD } })
+    if (registered.status() !== 201) throw new Error(`register: ${registered.status()} ${await registered.text()}`)
+    const { code } = await readCodeFromInbox(inboxApi, email)
+    const verified = await request.post(`${baseUrl}/verify`, {
+      data: { verification_code: code },
+      headers: { Authorization: `Basic ${Buffer.from(`${email}:${PASSWORD}`).toString('base64')}` }
+    })
+    if (verified.status() !== 200) throw new Error(`verify: ${verified.status()} ${await verified.text()}`)
+    return email
   }
 
-  /** Fills the registration form with the keyboard and waits for the activation view. */
-  const registerThroughForm = async (page: Page, email: string): Promise<void> => {
-    await page.locator('#register-email').fill(email)
-    await page.locator('#register-password').fill(PASSWORD)
-    await page.locator('#register-confirm').fill(PASSWORD)
-    await page.locator('#register-confirm').press('Enter')
-    await waitForView(page, 'activate')
+  /** Signs in through the form with the keyboard, from wherever the focus is on the sign-in view. */
+  async function signInWithKeyboard (page: Page, email: string, password: string): Promise<void> {
+    if (await page.locator('#signin-email').inputValue() !== email) {
+      await tabTo(page, '#signin-email', { backwards: true })
+      await page.keyboard.type(email)
+    }
+    await typeInto(page, '#signin-password', password)
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'profile')
   }
 
   t.test('security headers on the page and the API', async (t) => {
@@ -87,216 +134,377 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     }
   })
 
-  t.test('register, read the code, activate, sign in, see the profile, sign out', async (t) => {
-    const { context, page, problems } = await openPage()
-    t.teardown(async () => { await context.close() })
-    const email = uniqueEmail('web-flow')
+  t.test('the whole lifecycle with the keyboard: register, activate, sign in, change password, sign out, forgot, reset, sign in, delete', async (t) => {
+    const { context, page, watch, step } = await openTab(t, 'lifecycle')
+    const email = uniqueEmail('web-life')
 
+    // A first visit: the register view, and no request about a session there is not.
     await page.goto(`${baseUrl}/`)
     await waitForView(page, 'register')
     t.equal(await page.title(), 'Create an account · Latchkey')
-    const inboxLink = page.locator('#inbox-link')
-    t.match(await inboxLink.getAttribute('href'), /^https?:\/\//, 'the development inbox link is there')
-    await screenshot(page, '01-register')
+    t.equal(watch.count('POST /token/refresh'), 0, 'a first visit does not ask for a session')
+    t.equal(await page.locator('#activate-inbox').getAttribute('href'), 'http://127.0.0.1:8025/', 'the development inbox link is MailHog\'s UI')
+    await step('register')
 
-    // Register, using the keyboard only.
-    await registerThroughForm(page, email)
+    await typeInto(page, '#register-email', email)
+    await typeInto(page, '#register-password', PASSWORD)
+    await typeInto(page, '#register-confirm', PASSWORD)
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'activate')
     t.equal(await page.locator('#activate-email').inputValue(), email, 'the email is carried over')
-    t.equal(await focusedId(page), 'activate-code', 'focus waits in the code field')
+    await focusIs(t, page, 'activate-code')
     t.match(await text(page, '#activate-status'), /emailed you a verification code/)
-    t.match(await text(page, '#activate-code-timer'), /^Code valid for (\d+ min )?\d+ s\.$/, 'the countdown runs')
-    t.equal(await page.locator('#resend-button').getAttribute('aria-disabled'), 'true', 'resend waits for resend_available_at')
-    t.match(await text(page, '#resend-hint'), /^You can ask for a new code in (\d+ min )?\d+ s\.$/)
+    t.match(await text(page, '#activate-code-timer'), /^Code valid for (\d+ min )?\d+ s\.$/, 'the code lifetime counts down')
+    t.equal(await page.locator('#activate-resend').getAttribute('aria-disabled'), 'true', 'resend waits for resend_available_at')
+    t.match(await text(page, '#activate-resend-hint'), /^You can ask for a new code in (\d+ min )?\d+ s\.$/)
     const before = await text(page, '#activate-code-timer')
-    await page.waitForFunction((shown) => document.getElementById('activate-code-timer')?.textContent !== shown, before, { timeout: 3_000 })
+    await page.waitForFunction((shown) => document.getElementById('activate-code-timer')?.textContent !== shown, before, { timeout: 5_000 })
     t.ok(secondsIn(await text(page, '#activate-code-timer')) < secondsIn(before), 'the countdown counts down')
-    await screenshot(page, '02-activate')
+    await step('activate')
 
-    // A wrong code first: the server's answer, as a sentence under the form.
+    // A wrong code first: the server's answer as a sentence, the field marked and focused, its text selected.
     const { code } = await readCodeFromInbox(inboxApi, email)
-    const wrong = code.replace(/\d$/, (d) => String((Number(d) + 1) % 10))
-    await page.locator('#activate-code').fill(wrong)
-    await page.locator('#activate-code').press('Enter')
-    await page.locator('#activate-alert:not(:empty)').waitFor()
-    t.equal(await text(page, '#activate-alert'), 'That code is not right. 4 attempts left.')
+    watch.allow(403, 'POST', '/verify')
+    await page.keyboard.type(wrongCode(code))
+    await page.keyboard.press('Enter')
+    t.equal(await waitForText(page, '#activate-alert'), 'That code is not right. 4 attempts left.')
     t.equal(await page.locator('#activate-code').getAttribute('aria-invalid'), 'true')
-    t.equal(await focusedId(page), 'activate-code')
-    await screenshot(page, '03-activate-wrong-code')
+    await focusIs(t, page, 'activate-code')
+    await step('activate-wrong-code')
 
-    await page.locator('#activate-code').fill(code)
-    await page.locator('#activate-form').getByRole('button', { name: 'Activate' }).click()
+    await page.keyboard.type(code) // replaces the selected wrong code
+    await page.keyboard.press('Enter')
     await waitForView(page, 'signin')
     t.match(await text(page, '#signin-status'), /activated/)
     t.equal(await page.locator('#signin-email').inputValue(), email)
-    t.equal(await focusedId(page), 'signin-password')
-    await screenshot(page, '04-signin')
+    await focusIs(t, page, 'signin-password')
+    await step('signin')
 
-    await page.locator('#signin-password').fill('not the password')
-    await page.locator('#signin-password').press('Enter')
-    await page.locator('#signin-alert:not(:empty)').waitFor()
-    t.equal(await text(page, '#signin-alert'), 'The email address or password is not right.')
-    await screenshot(page, '05-signin-wrong-password')
-
-    await page.locator('#signin-password').fill(PASSWORD)
-    await page.locator('#signin-form').getByRole('button', { name: 'Sign in' }).click()
-    await waitForView(page, 'profile')
+    await signInWithKeyboard(page, email, PASSWORD)
     t.equal(await text(page, '#profile-email'), email)
     t.equal(await text(page, '#profile-activated'), 'Yes')
-    t.match(await text(page, '#profile-id'), /\S/)
-    t.equal(await focusedId(page), 'profile-title')
-    await screenshot(page, '06-profile')
-
-    // Tokens: the refresh token only in an HttpOnly cookie, nothing in web storage.
+    await focusIs(t, page, 'profile-title')
+    // Tokens: the refresh token only in an HttpOnly cookie; the page sees only the hint beside it.
     const storage = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }))
-    t.same(storage, { local: 0, session: 0, cookie: '' }, 'no token in localStorage, sessionStorage or a script-readable cookie')
-    const refreshCookie = (await context.cookies(baseUrl)).find((c) => c.name === 'latchkey_refresh')
-    t.ok(refreshCookie, 'the API set the refresh cookie')
-    t.match(refreshCookie, { httpOnly: true, secure: true, sameSite: 'Strict' })
+    t.same(storage, { local: 0, session: 0, cookie: 'latchkey_session=1' }, 'no token in web storage or a script-readable cookie')
+    t.match((await context.cookies(baseUrl)).find((c) => c.name === 'latchkey_refresh'), { httpOnly: true, secure: true, sameSite: 'Strict' })
+    await step('profile')
 
-    // A reload keeps the session: the cookie is traded for a new access token.
+    // A reload keeps the session: the cookie is traded for a new access token, once.
     await page.reload()
     await waitForView(page, 'profile')
     t.equal(await text(page, '#profile-email'), email, 'still signed in after a reload')
-    await screenshot(page, '07-profile-after-reload')
+    t.equal(watch.count('POST /token/refresh'), 1)
 
-    await page.getByRole('button', { name: 'Sign out' }).click()
+    // Change the password: a wrong current one first.
+    await typeInto(page, '#change-current', 'not the password')
+    await typeInto(page, '#change-password', CHANGED_PASSWORD)
+    await typeInto(page, '#change-confirm', CHANGED_PASSWORD)
+    watch.allow(401, 'POST', '/me/password')
+    await page.keyboard.press('Enter')
+    t.equal(await waitForText(page, '#change-alert'), 'Your current password is not right.')
+    await focusIs(t, page, 'change-current')
+    await step('change-password-wrong-current')
+
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'signin')
+    t.equal(await text(page, '#signin-status'), 'Password changed. Sign in again with the new one.')
+    await focusIs(t, page, 'signin-password')
+    t.same(await cookieNames(context), [], 'every session ended, this one too: its cookies are gone')
+    await step('password-changed')
+
+    // Sign in with the new password, then sign out.
+    await signInWithKeyboard(page, email, CHANGED_PASSWORD)
+    await tabTo(page, '#signout-button')
+    await page.keyboard.press('Space')
     await waitForView(page, 'signin')
     t.equal(await text(page, '#signin-status'), 'You are signed out.')
-    t.notOk((await context.cookies(baseUrl)).some((c) => c.name === 'latchkey_refresh'), 'the refresh cookie is gone')
-    await screenshot(page, '08-signed-out')
+    await focusIs(t, page, 'signin-password')
+    t.same(await cookieNames(context), [], 'the cookies are gone')
+    await step('signed-out')
 
-    await page.reload()
+    // Forgot: the address typed on the sign-in view goes along.
+    await tabTo(page, '#signin-forgot')
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'forgot')
+    await focusIs(t, page, 'forgot-title')
+    t.equal(await page.locator('#forgot-email').inputValue(), email)
+    await step('forgot')
+
+    await tabTo(page, '#forgot-form button[type=submit]')
+    await page.keyboard.press('Space')
+    await waitForView(page, 'reset')
+    await focusIs(t, page, 'reset-code')
+    t.equal(await page.locator('#reset-email').inputValue(), email)
+    t.match(await text(page, '#reset-status'), /^If an account uses this address, we emailed it a reset code\./)
+    t.match(await text(page, '#reset-code-timer'), /^Code valid for (\d+ min )?\d+ s\.$/, 'the reset code\'s lifetime counts down')
+    t.equal(await page.locator('#reset-resend').getAttribute('aria-disabled'), 'true', 'a new code waits')
+    t.match(await text(page, '#reset-resend-hint'), /^You can ask for a new code in (\d+ min )?\d+ s\.$/)
+    await step('reset')
+
+    const reset = await readCodeFromInbox(inboxApi, email, { skip: 1 })
+    await page.keyboard.type(wrongCode(reset.code))
+    await typeInto(page, '#reset-password', RESET_PASSWORD)
+    await typeInto(page, '#reset-confirm', RESET_PASSWORD)
+    watch.allow(403, 'POST', '/password/reset')
+    await page.keyboard.press('Enter')
+    t.equal(await waitForText(page, '#reset-alert'), 'That code is not right or no longer works. Check the latest email, or send a new code.')
+    await focusIs(t, page, 'reset-code')
+    await step('reset-wrong-code')
+
+    await page.keyboard.type(reset.code)
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'signin')
+    t.equal(await text(page, '#signin-status'), 'Your password is changed. Sign in with the new one.')
+    await focusIs(t, page, 'signin-password')
+    await step('password-reset')
+
+    // Sign in with the reset password, then delete the account.
+    await signInWithKeyboard(page, email, RESET_PASSWORD)
+    await step('profile-again')
+    await typeInto(page, '#delete-current', RESET_PASSWORD)
+    await page.keyboard.press('Enter')
     await waitForView(page, 'register')
-    t.equal(await visibleView(page), 'view-register', 'after signing out, a reload does not sign in again')
+    t.equal(await text(page, '#register-status'), 'Your account is deleted.')
+    await focusIs(t, page, 'register-status')
+    t.same(await cookieNames(context), [], 'no cookie left')
+    await step('deleted')
 
-    // The same address again: the server's 409, as a sentence under the register form.
-    await page.locator('#register-email').fill(email)
-    await page.locator('#register-password').fill(PASSWORD)
-    await page.locator('#register-confirm').fill(PASSWORD)
-    await page.locator('#register-confirm').press('Enter')
-    await page.locator('#register-alert:not(:empty)').waitFor()
-    t.equal(await text(page, '#register-alert'), 'An account with this email address already exists. Sign in instead.')
-    t.equal(await focusedId(page), 'register-email')
-    await screenshot(page, '09-register-email-taken')
-    t.same(problems, [], 'no CSP violation and no uncaught error')
+    // The account is gone: signing in with it is refused.
+    await tabTo(page, '#nav [data-view=signin]', { backwards: true })
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'signin')
+    await focusIs(t, page, 'signin-title')
+    await typeInto(page, '#signin-email', email)
+    await typeInto(page, '#signin-password', RESET_PASSWORD)
+    watch.allow(401, 'POST', '/login')
+    await page.keyboard.press('Enter')
+    t.equal(await waitForText(page, '#signin-alert'), 'The email address or password is not right.')
+    await step('deleted-account-refused')
   })
 
-  t.test('validation messages, at 375 px wide', async (t) => {
-    const { context, page, problems } = await openPage({ width: 375, height: 740 })
-    t.teardown(async () => { await context.close() })
+  t.test('sign out everywhere, at phone width: the other browser\'s session ends too', async (t) => {
+    const email = await activatedAccount(http.request, 'web-everywhere')
+    const here = await openTab(t, 'everywhere', PHONE)
+    const there = await openTab(t, 'everywhere-other', PHONE)
+    for (const { page } of [here, there]) {
+      await page.goto(`${baseUrl}/`)
+      await waitForView(page, 'register')
+      await tabTo(page, '#nav [data-view=signin]')
+      await page.keyboard.press('Enter')
+      await typeInto(page, '#signin-email', email)
+      await signInWithKeyboard(page, email, PASSWORD)
+    }
+    const { page, watch, step } = here
+
+    // The forms on the profile check their fields before asking anything.
+    await tabTo(page, '#change-form button[type=submit]')
+    await page.keyboard.press('Space')
+    t.equal(await text(page, '#change-current-error'), 'Enter your password.')
+    t.equal(await text(page, '#change-password-error'), 'Choose a password.')
+    t.equal(await text(page, '#change-confirm-error'), 'Type the password again to confirm it.')
+    await focusIs(t, page, 'change-current')
+    await typeInto(page, '#change-password', 'short')
+    await typeInto(page, '#change-confirm', 'shorter')
+    await page.keyboard.press('Enter')
+    t.equal(await text(page, '#change-password-error'), 'Use at least 8 characters for your password (this one has 5).')
+    t.equal(await text(page, '#change-confirm-error'), 'The two passwords do not match.')
+    await tabTo(page, '#delete-form button[type=submit]')
+    await page.keyboard.press('Enter')
+    t.equal(await text(page, '#delete-current-error'), 'Enter your password.')
+    await focusIs(t, page, 'delete-current')
+    t.equal(watch.count('POST /me/password') + watch.count('DELETE /me'), 0, 'no request for a form that is not filled in right')
+    await step('profile-invalid')
+
+    await tabTo(page, '#signout-everywhere-button', { backwards: true })
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'signin')
+    t.equal(await text(page, '#signin-status'), 'Signed out of every session. Sign in again on each device you use.')
+    await focusIs(t, page, 'signin-password')
+    t.same(await cookieNames(here.context), [], 'this browser\'s cookies are gone')
+    await step('signed-out-everywhere')
+
+    // The other browser still holds its cookies; on its next load the API refuses them.
+    there.watch.allow(401, 'POST', '/token/refresh')
+    await there.page.reload()
+    await waitForView(there.page, 'signin')
+    t.equal(await text(there.page, '#signin-status'), 'Your session has ended. Please sign in again.')
+    await focusIs(t, there.page, 'signin-email')
+    t.equal(await there.page.evaluate(() => document.cookie), '', 'the page dropped the session hint')
+    await there.step('session-ended')
+    await there.page.reload()
+    await waitForView(there.page, 'register')
+    t.equal(there.watch.count('POST /token/refresh'), 1, 'the next load asks nothing: the only refresh was the refused one')
+    await there.step('next-visit')
+  })
+
+  t.test('validation and waiting: client-side messages, and a locked address counts down Retry-After', async (t) => {
+    const { page, watch, step } = await openTab(t, 'validation', PHONE)
     await page.goto(`${baseUrl}/`)
     await waitForView(page, 'register')
 
-    await page.locator('#register-form').getByRole('button', { name: 'Register' }).click()
+    await tabTo(page, '#register-form button[type=submit]')
+    await page.keyboard.press('Space')
     t.equal(await text(page, '#register-email-error'), 'Enter your email address.')
     t.equal(await text(page, '#register-password-error'), 'Choose a password.')
     t.equal(await text(page, '#register-confirm-error'), 'Type the password again to confirm it.')
-    t.equal(await focusedId(page), 'register-email', 'focus goes to the first invalid field')
+    await focusIs(t, page, 'register-email')
     t.equal(await page.locator('#register-email').getAttribute('aria-invalid'), 'true')
     t.match(await page.locator('#register-email').getAttribute('aria-describedby'), /register-email-error/, 'the message is tied to the field')
-    await screenshot(page, '10-register-empty', 'validation')
+    await step('register-empty')
 
-    await page.locator('#register-email').fill('not-an-email')
-    await page.locator('#register-password').fill('😀😀😀😀😀😀😀')
-    await page.locator('#register-confirm').fill('something else')
-    await page.locator('#register-confirm').press('Enter')
+    await page.keyboard.type('not-an-email')
+    await typeInto(page, '#register-password', '😀😀😀😀😀😀😀')
+    await typeInto(page, '#register-confirm', 'something else')
+    await page.keyboard.press('Enter')
     t.equal(await text(page, '#register-email-error'), 'Enter a valid email address, like name@example.com.')
     t.equal(await text(page, '#register-password-error'), 'Use at least 8 characters for your password (this one has 7).', 'code points, not UTF-16 units')
     t.equal(await text(page, '#register-confirm-error'), 'The two passwords do not match.')
-    await screenshot(page, '11-register-invalid', 'validation')
-
-    await page.locator('#register-password').fill('x'.repeat(257))
-    await page.locator('#register-password').press('Enter')
-    t.equal(await text(page, '#register-password-error'), 'Use at most 256 characters for your password (this one has 257).')
+    await step('register-invalid')
 
     // A server-side rule the page cannot know: the common-password list.
-    const email = uniqueEmail('web-common')
-    await page.locator('#register-email').fill(email)
-    await page.locator('#register-password').fill('password')
-    await page.locator('#register-confirm').fill('password')
-    await page.locator('#register-confirm').press('Enter')
-    await page.locator('#register-alert:not(:empty)').waitFor()
-    t.equal(await text(page, '#register-alert'), 'This password is one of the most common ones. Choose one that is harder to guess.')
-    t.equal(await focusedId(page), 'register-password')
-    await screenshot(page, '12-register-common-password', 'validation')
+    await page.keyboard.type(uniqueEmail('web-common')) // the email field has the focus, its text selected
+    await tabTo(page, '#register-password')
+    await page.keyboard.press('Control+A')
+    await page.keyboard.type('password')
+    await tabTo(page, '#register-confirm')
+    await page.keyboard.press('Control+A')
+    await page.keyboard.type('password')
+    watch.allow(400, 'POST', '/register')
+    await page.keyboard.press('Enter')
+    t.equal(await waitForText(page, '#register-alert'), 'This password is one of the most common ones. Choose one that is harder to guess.')
+    await focusIs(t, page, 'register-password')
+    await step('register-common-password')
 
-    await page.getByRole('navigation').getByRole('button', { name: 'Activate' }).click()
-    await waitForView(page, 'activate')
-    t.equal(await focusedId(page), 'activate-title', 'switching sections moves focus to the heading')
-    await page.locator('#activate-email').fill(email)
-    await page.locator('#activate-password').fill(PASSWORD)
-    await page.locator('#activate-code').fill('12a')
-    await page.locator('#activate-code').press('Enter')
+    // The forgotten-password forms check theirs too, and say nothing when all is well-formed.
+    await tabTo(page, '#nav [data-view=signin]', { backwards: true })
+    await page.keyboard.press('Enter')
+    await tabTo(page, '#signin-forgot')
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'forgot')
+    await typeInto(page, '#forgot-email', 'nobody@')
+    await page.keyboard.press('Enter')
+    t.equal(await text(page, '#forgot-email-error'), 'Enter a valid email address, like name@example.com.')
+    await tabTo(page, '#forgot-have-code')
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'reset')
+    t.equal(await text(page, '#reset-code-timer'), '', 'no code was asked for here: no countdown')
+    await tabTo(page, '#reset-form button[type=submit]')
+    await page.keyboard.press('Space')
     const digits = await page.locator('meta[name="latchkey-code-length"]').getAttribute('content')
-    t.match(await text(page, '#activate-code-error'), new RegExp(`^The code is exactly ${digits} digits`))
-    await page.locator('#activate-code').fill('')
-    await page.locator('#activate-password').fill('')
-    await page.locator('#activate-code').press('Enter')
-    t.equal(await text(page, '#activate-password-error'), 'Enter your password.')
-    t.equal(await text(page, '#activate-code-error'), `Enter the ${digits}-digit code from the email.`)
-    t.equal(await focusedId(page), 'activate-password')
-    await screenshot(page, '13-activate-invalid', 'validation')
+    t.equal(await text(page, '#reset-email-error'), 'Enter a valid email address, like name@example.com.')
+    t.equal(await text(page, '#reset-code-error'), `Enter the ${digits ?? '?'}-digit code from the email.`)
+    t.equal(await text(page, '#reset-password-error'), 'Choose a password.')
+    await focusIs(t, page, 'reset-email')
+    t.equal(watch.count('POST /password/forgot') + watch.count('POST /password/reset'), 0)
+    await step('reset-invalid')
 
-    await page.getByRole('navigation').getByRole('button', { name: 'Sign in' }).click()
-    await page.locator('#signin-email').fill(uniqueEmail('web-nobody'))
-    await page.locator('#signin-password').fill('whatever it is')
-    await page.locator('#signin-password').press('Enter')
-    await page.locator('#signin-alert:not(:empty)').waitFor()
-    t.equal(await text(page, '#signin-alert'), 'The email address or password is not right.')
-    await screenshot(page, '14-signin-unknown', 'validation')
-
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
-    t.equal(overflow, 0, 'nothing scrolls sideways at 375 px')
-    t.same(problems, [], 'no CSP violation and no uncaught error')
+    // Ten failed sign-ins lock an address (whether or not it has an account); the page then waits out Retry-After.
+    const locked = uniqueEmail('web-locked')
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const response = await http.request.post(`${baseUrl}/login`, { data: { email: locked, password: 'wrong password' } })
+      if (response.status() !== 401) throw new Error(`sign-in ${attempt + 1} answered ${response.status()}`)
+    }
+    await tabTo(page, '#nav [data-view=signin]', { backwards: true })
+    await page.keyboard.press('Enter')
+    await typeInto(page, '#signin-email', locked)
+    await typeInto(page, '#signin-password', 'wrong password')
+    watch.allow(429, 'POST', '/login')
+    await page.keyboard.press('Enter')
+    t.match(await waitForText(page, '#signin-alert'), /^Too many failed attempts with this address\. It is locked; try again in \d+ seconds\.$/)
+    t.equal(await page.locator('#signin-form button[type=submit]').getAttribute('aria-disabled'), 'true', 'the button waits')
+    const wait = secondsIn(await text(page, '#signin-wait'))
+    t.ok(wait > 0 && wait <= 30, `the button says when it works again (${wait} s)`)
+    t.match(await text(page, '#signin-wait'), /^You can try again in \d+ s\.$/)
+    await page.keyboard.press('Enter')
+    t.equal(watch.count('POST /login'), 1, 'pressing Enter while it waits sends nothing')
+    await step('signin-locked')
   })
 
-  t.test('resend: the button waits for resend_available_at, then a new code works', async (t) => {
-    const { context, page, problems } = await openPage()
-    t.teardown(async () => { await context.close() })
+  t.test('resending codes: each button waits, then a new code replaces the old one', async (t) => {
+    const { page, watch, step } = await openTab(t, 'resend')
     const email = uniqueEmail('web-resend')
     await page.goto(`${baseUrl}/`)
     await waitForView(page, 'register')
-    await registerThroughForm(page, email)
+    await typeInto(page, '#register-email', email)
+    await typeInto(page, '#register-password', PASSWORD)
+    await typeInto(page, '#register-confirm', PASSWORD)
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'activate')
     const first = await readCodeFromInbox(inboxApi, email)
 
     // Signing in before activating says what to do; the activation form keeps its countdowns.
-    await page.getByRole('navigation').getByRole('button', { name: 'Sign in' }).click()
-    await page.locator('#signin-email').fill(email)
-    await page.locator('#signin-password').fill(PASSWORD)
-    await page.locator('#signin-password').press('Enter')
-    await page.locator('#signin-alert:not(:empty)').waitFor()
-    t.equal(await text(page, '#signin-alert'), 'This account is not activated yet. Enter the code we emailed you under “Activate”.')
-    await screenshot(page, '19-signin-not-activated', 'resend')
-    await page.getByRole('navigation').getByRole('button', { name: 'Activate' }).click()
+    await tabTo(page, '#nav [data-view=signin]', { backwards: true })
+    await page.keyboard.press('Enter')
+    await typeInto(page, '#signin-email', email)
+    await typeInto(page, '#signin-password', PASSWORD)
+    watch.allow(403, 'POST', '/login')
+    await page.keyboard.press('Enter')
+    t.equal(await waitForText(page, '#signin-alert'), 'This account is not activated yet. Enter the code we emailed you under “Activate”.')
+    await step('signin-not-activated')
+    await tabTo(page, '#nav [data-view=activate]', { backwards: true })
+    await page.keyboard.press('Enter')
     t.equal(await page.locator('#activate-email').inputValue(), email)
     t.match(await text(page, '#activate-code-timer'), /^Code valid for/)
 
-    // Clicking early does nothing (aria-disabled keeps it focusable for screen readers).
-    await page.locator('#resend-button').click({ force: true })
-    t.equal(await text(page, '#activate-alert'), '', 'no request while the button waits')
-    const waitSeconds = secondsIn(await text(page, '#resend-hint'))
+    // Pressing it early does nothing (aria-disabled keeps it focusable for screen readers).
+    await tabTo(page, '#activate-resend')
+    await page.keyboard.press('Space')
+    t.equal(watch.count('POST /verify/resend'), 0, 'no request while the button waits')
+    const waitSeconds = secondsIn(await text(page, '#activate-resend-hint'))
     t.ok(waitSeconds > 0 && waitSeconds <= 3600, `the hint counts down (${waitSeconds} s)`)
-    await page.locator('#resend-button:not([aria-disabled])').waitFor({ timeout: (waitSeconds + 5) * 1000 })
-    t.equal(await text(page, '#resend-hint'), '', 'the hint goes away when the button works')
-    await screenshot(page, '20-resend-ready', 'resend')
+    await page.locator('#activate-resend:not([aria-disabled])').waitFor({ timeout: (waitSeconds + 5) * 1000 })
+    t.equal(await text(page, '#activate-resend-hint'), '', 'the hint goes away when the button works')
+    await step('activate-resend-ready')
 
-    await page.locator('#resend-button').click()
-    await page.locator('#activate-status:has-text("new")').waitFor()
-    t.match(await text(page, '#activate-status'), /new verification code/)
-    t.equal(await page.locator('#resend-button').getAttribute('aria-disabled'), 'true', 'and waits again')
+    await page.keyboard.press('Space')
+    await page.locator('#activate-status:has-text("new code")').waitFor()
+    t.match(await text(page, '#activate-status'), /Enter the new code; the old one no longer works\.$/)
+    t.equal(await page.locator('#activate-resend').getAttribute('aria-disabled'), 'true', 'and waits again')
+    await focusIs(t, page, 'activate-code')
     const second = await readCodeFromInbox(inboxApi, email, { skip: 1 })
-    await screenshot(page, '21-resent', 'resend')
+    await step('activate-resent')
 
     if (second.code !== first.code) {
-      await page.locator('#activate-code').fill(first.code)
-      await page.locator('#activate-code').press('Enter')
-      await page.locator('#activate-alert:not(:empty)').waitFor()
-      t.match(await text(page, '#activate-alert'), /not right/, 'the old code no longer works')
+      watch.allow(403, 'POST', '/verify')
+      await page.keyboard.type(first.code)
+      await page.keyboard.press('Enter')
+      t.match(await waitForText(page, '#activate-alert'), /not right/, 'the old code no longer works')
     }
-    await page.locator('#activate-code').fill(second.code)
-    await page.locator('#activate-code').press('Enter')
+    await page.keyboard.type(second.code)
+    await page.keyboard.press('Enter')
     await waitForView(page, 'signin')
     t.match(await text(page, '#signin-status'), /activated/)
-    t.same(problems, [], 'no CSP violation and no uncaught error')
+
+    // The reset code's resend waits the same way.
+    await tabTo(page, '#signin-forgot')
+    await page.keyboard.press('Enter')
+    await tabTo(page, '#forgot-form button[type=submit]')
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'reset')
+    const firstReset = await readCodeFromInbox(inboxApi, email, { skip: 2 })
+    await tabTo(page, '#reset-resend')
+    await page.keyboard.press('Enter')
+    t.equal(watch.count('POST /password/forgot'), 1, 'no second request while the button waits')
+    const resetWait = secondsIn(await text(page, '#reset-resend-hint'))
+    t.ok(resetWait > 0, `the reset hint counts down (${resetWait} s)`)
+    await page.locator('#reset-resend:not([aria-disabled])').waitFor({ timeout: (resetWait + 5) * 1000 })
+    await page.keyboard.press('Enter')
+    await page.locator('#reset-status:has-text("new code")').waitFor()
+    await focusIs(t, page, 'reset-code')
+    const secondReset = await readCodeFromInbox(inboxApi, email, { skip: 3 })
+    t.not(secondReset.receivedAt.getTime(), firstReset.receivedAt.getTime(), 'a second reset mail came')
+    await step('reset-resent')
+
+    await page.keyboard.type(secondReset.code)
+    await typeInto(page, '#reset-password', RESET_PASSWORD)
+    await typeInto(page, '#reset-confirm', RESET_PASSWORD)
+    await page.keyboard.press('Enter')
+    await waitForView(page, 'signin')
+    t.equal(await text(page, '#signin-status'), 'Your password is changed. Sign in with the new one.')
+    await signInWithKeyboard(page, email, RESET_PASSWORD)
+    t.equal(await visibleViews(page), 'view-profile')
+    await step('signed-in-after-reset')
   })
 }

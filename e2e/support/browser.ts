@@ -7,6 +7,9 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 export const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/', import.meta.url))
 export const CHROMIUM = '/usr/bin/chromium'
 
+export const DESKTOP = { width: 1280, height: 800 }
+export const PHONE = { width: 390, height: 844 }
+
 export async function launchChromium (): Promise<Browser> {
   return await chromium.launch({
     executablePath: CHROMIUM,
@@ -22,4 +25,19 @@ export async function screenshot (page: Page, step: string, prefix = 'browser'):
   const path = `${ARTIFACTS_DIR}${prefix}-${step}.png`
   await page.screenshot({ path, fullPage: true })
   return path
+}
+
+/**
+ * Screenshots at desktop and phone widths (<prefix>-<step>-desktop.png, -phone.png), then
+ * back to the page's own size. Returns how far the page scrolls sideways at phone width.
+ */
+export async function screenshotsAtBothWidths (page: Page, step: string, prefix: string): Promise<number> {
+  const own = page.viewportSize() ?? DESKTOP
+  await page.setViewportSize(DESKTOP)
+  await screenshot(page, `${step}-desktop`, prefix)
+  await page.setViewportSize(PHONE)
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  await screenshot(page, `${step}-phone`, prefix)
+  await page.setViewportSize(own)
+  return overflow
 }

@@ -11,7 +11,9 @@ const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 const inboxUrl = process.env.INBOX_URL ?? 'http://127.0.0.1:8025/'
 const codeLength = process.env.CODE_LENGTH ?? process.env.AUTH_CODE_LENGTH ?? '4'
 
-if (!/^\d+$/.test(codeLength)) throw new Error(`CODE_LENGTH must be a number, not ${JSON.stringify(codeLength)}`)
+for (const [name, value] of Object.entries({ CODE_LENGTH: codeLength })) {
+  if (!/^\d+$/.test(value)) throw new Error(`${name} must be a number, not ${JSON.stringify(value)}`)
+}
 if (inboxUrl !== '' && !/^https?:\/\//.test(inboxUrl)) throw new Error(`INBOX_URL must be an http(s) URL, not ${JSON.stringify(inboxUrl)}`)
 
 const escapeAttribute = (value) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')

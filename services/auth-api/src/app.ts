@@ -7,6 +7,7 @@ import { introspectionClients, type AuthApiConfig } from './config.js'
 import basicAuth from './credentials/basic-auth.js'
 import events from './events/events.js'
 import health from './health/routes.js'
+import authMetrics from './monitoring/auth-metrics.js'
 import errorHandling, { type ErrorHandlingOptions } from './http/errors.js'
 import openapi from './http/openapi.js'
 import passwordReset from './password-reset/routes.js'
@@ -38,6 +39,7 @@ const DAY_MS = 86_400_000
 export default async function app (fastify: FastifyInstance, { config, clock, databaseName, onUndocumentedError }: AppOptions): Promise<void> {
   fastify.decorate('clock', clock ?? (() => new Date()))
 
+  await fastify.register(authMetrics, { host: config.METRICS_HOST, port: config.METRICS_PORT })
   await fastify.register(errorHandling, { ...(onUndocumentedError ? { onUndocumented: onUndocumentedError } : {}) })
   // The API speaks JSON and HTML forms only; a text/plain body is refused (415), not half-parsed.
   fastify.removeContentTypeParser('text/plain')
@@ -58,7 +60,7 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
     lockout: { threshold: config.LOCKOUT_THRESHOLD, baseSeconds: config.LOCKOUT_BASE_SECONDS, maxSeconds: config.LOCKOUT_MAX_SECONDS }
   })
   await fastify.register(retention, { intervalSeconds: config.RETENTION_SWEEP_SECONDS })
-  await fastify.register(events, { amqpUrl: config.AMQP_URL, exchange: config.EVENTS_EXCHANGE, replicaId: config.REPLICA_ID })
+  await fastify.register(events, { amqpUrl: config.AMQP_URL, exchange: config.EVENTS_EXCHANGE, replicaId: config.REPLICA_ID, sweepSeconds: config.OUTBOX_SWEEP_SECONDS })
   await fastify.register(basicAuth)
   await fastify.register(sessions, {
     issuer: config.PUBLIC_URL,

@@ -6,6 +6,9 @@ export const AuthApiConfigSchema = Type.Object({
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   /** Names this process in logs, health answers and outbox leases. */
   REPLICA_ID: Type.String({ default: 'api-1', minLength: 1 }),
+  /** Prometheus metrics are served on a listener of their own, which Nginx never exposes; 0 picks a free port. */
+  METRICS_HOST: Type.String({ default: '127.0.0.1' }),
+  METRICS_PORT: Type.Integer({ default: 9101, minimum: 0, maximum: 65535 }),
   LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
   MONGO_URL: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
   AMQP_URL: Type.String({ pattern: '^amqps?://' }),
@@ -23,6 +26,8 @@ export const AuthApiConfigSchema = Type.Object({
   /** Accounts never activated are removed this long after their last registration. */
   PENDING_ACCOUNT_RETENTION_DAYS: Type.Integer({ default: 7, minimum: 1, maximum: 365 }),
   RETENTION_SWEEP_SECONDS: Type.Integer({ default: 3600, minimum: 10 }),
+  /** The outbox safety sweep, for events a dead replica left behind (everything else is published at once). */
+  OUTBOX_SWEEP_SECONDS: Type.Integer({ default: 10, minimum: 1, maximum: 300 }),
   /** Proxies whose X-Forwarded-* headers are believed (Fastify trustProxy). */
   TRUST_PROXY: Type.String({ default: '127.0.0.1' }),
   /** Where the Ed25519 signing keys live; every replica must see the same directory. */

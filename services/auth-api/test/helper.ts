@@ -53,6 +53,7 @@ export async function build (t: Test, overrides: Partial<Record<keyof AuthApiCon
     EVENTS_EXCHANGE: uniqueName('test.events'),
     REPLICA_ID: uniqueName('test-replica'),
     LOG_LEVEL: 'silent',
+    METRICS_PORT: '0',
     ...overrides
   })
   const clock = new TestClock()

@@ -69,7 +69,7 @@ t.test('an outbox claimed by a replica that died is published once its lease run
   await offline.app.accounts.collection.updateOne({ email: 'orphan@example.com' }, { $set: { outboxLeaseUntil: leaseUntil, outboxClaim: 'a-replica-that-crashed' } })
 
   const events = await captureEvents(t, exchange)
-  const survivor = await build(t, { EVENTS_EXCHANGE: exchange }, databaseName)
+  const survivor = await build(t, { EVENTS_EXCHANGE: exchange, OUTBOX_SWEEP_SECONDS: '1' }, databaseName)
   await survivor.app.outbox.sweep()
   t.equal(eventsFor(events, 'orphan@example.com').length, 0, 'not while the lease is live')
   const published = await events.next((m) => m.event.data.email === 'orphan@example.com', 10_000)

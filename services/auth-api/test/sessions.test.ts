@@ -230,9 +230,15 @@ t.test('sign-in and tokens', async (t) => {
     t.equal(refreshed.statusCode, 200)
     const rotated = refreshed.cookies.find((c) => c.name === 'latchkey_refresh')
     t.not(rotated?.value, cookie!.value)
+    t.match(response.cookies.find((c) => c.name === 'latchkey_session'), { value: '1', httpOnly: undefined, secure: true, sameSite: 'Strict' }, 'a readable hint that a session exists, without any secret')
     const out = await app.inject({ method: 'POST', url: '/logout', headers: { 'x-token-transport': 'cookie' }, cookies: { latchkey_refresh: rotated!.value } })
     t.equal(out.statusCode, 200)
     t.match(out.cookies.find((c) => c.name === 'latchkey_refresh'), { value: '' })
+    t.match(out.cookies.find((c) => c.name === 'latchkey_session'), { value: '' })
+    const refused = await app.inject({ method: 'POST', url: '/token/refresh', headers: { 'x-token-transport': 'cookie' }, cookies: { latchkey_refresh: rotated!.value } })
+    t.equal(refused.json().code, 'REFRESH_INVALID')
+    t.match(refused.cookies.find((c) => c.name === 'latchkey_refresh'), { value: '' }, 'a refused refresh clears the cookies, so the page stops trying')
+    t.match(refused.cookies.find((c) => c.name === 'latchkey_session'), { value: '' })
   })
 
   t.test('a token signed by another replica (same keys directory) is accepted', async (t) => {

@@ -25,6 +25,13 @@ export interface CodeSent extends PendingCode {
   message: string
 }
 
+export interface ResetRequested {
+  status: 'success'
+  message: string
+  code_ttl_seconds: number
+  resend_interval_seconds: number
+}
+
 export interface Tokens {
   status: 'success'
   message: string
@@ -41,12 +48,17 @@ export interface User {
   created_at: string
 }
 
+export interface Done {
+  status: 'success'
+  message: string
+}
+
 export interface Credentials {
   email: string
   password: string
 }
 
-/** A refused request (or no answer at all: status 0, code NETWORK_ERROR). */
+/** A refused request (or no answer at all: status 0, code NETWORK_ERROR; an answer without a code: UNEXPECTED_ANSWER). */
 export class ApiFailure extends Error {
   constructor (
     readonly status: number,
@@ -90,6 +102,8 @@ function retryAfter (response: Response, body: Record<string, unknown>): number 
   return Number.isFinite(header) && header > 0 ? header : undefined
 }
 
+const bearer = (accessToken: string): Record<string, string> => ({ Authorization: `Bearer ${accessToken}` })
+
 async function call<T> (method: string, path: string, options: { json?: unknown, headers?: Record<string, string> } = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
   if (options.json !== undefined) headers['Content-Type'] = 'application/json'
@@ -108,7 +122,7 @@ async function call<T> (method: string, path: string, options: { json?: unknown,
   noteServerClock(response)
   const body = await response.json().catch(() => ({})) as Record<string, unknown>
   if (response.ok && body['status'] !== 'error') return body as T
-  const code = typeof body['code'] === 'string' ? body['code'] : `HTTP_${response.status}`
+  const code = typeof body['code'] === 'string' ? body['code'] : 'UNEXPECTED_ANSWER'
   const message = typeof body['message'] === 'string' ? body['message'] : response.statusText
   throw new ApiFailure(response.status, code, message, body, retryAfter(response, body))
 }
@@ -140,6 +154,24 @@ export const api = {
   logout: async (): Promise<unknown> =>
     await call('POST', '/logout', { headers: COOKIE_TRANSPORT }),
 
+  /** Ends every session of the account and clears this browser's cookies. */
+  logoutEverywhere: async (accessToken: string): Promise<Done> =>
+    await call('POST', '/logout?scope=global', { headers: { ...COOKIE_TRANSPORT, ...bearer(accessToken) } }),
+
   me: async (accessToken: string): Promise<{ user: User }> =>
-    await call('GET', '/me', { headers: { Authorization: `Bearer ${accessToken}` } })
+    await call('GET', '/me', { headers: bearer(accessToken) }),
+
+  /** Ends every session, this one included, and clears this browser's cookies. */
+  changePassword: async (accessToken: string, currentPassword: string, newPassword: string): Promise<Done> =>
+    await call('POST', '/me/password', { json: { current_password: currentPassword, new_password: newPassword }, headers: { ...COOKIE_TRANSPORT, ...bearer(accessToken) } }),
+
+  deleteAccount: async (accessToken: string, password: string): Promise<Done> =>
+    await call('DELETE', '/me', { json: { password }, headers: { ...COOKIE_TRANSPORT, ...bearer(accessToken) } }),
+
+  /** Always 202 for a well-formed address, with the same timings: it tells nothing about whether an account uses it. */
+  forgotPassword: async (email: string): Promise<ResetRequested> =>
+    await call('POST', '/password/forgot', { json: { email } }),
+
+  resetPassword: async (email: string, code: string, newPassword: string): Promise<Done> =>
+    await call('POST', '/password/reset', { json: { email, code, new_password: newPassword } })
 }

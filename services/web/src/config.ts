@@ -5,8 +5,13 @@ export interface PageConfig {
   codeLength: number
 }
 
+function positiveInteger (name: string, fallback: number): number {
+  const value = Number(document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content)
+  return Number.isInteger(value) && value > 0 ? value : fallback
+}
+
 export function readConfig (): PageConfig {
-  const meta = document.querySelector<HTMLMetaElement>('meta[name="latchkey-code-length"]')
-  const codeLength = Number(meta?.content)
-  return { codeLength: Number.isInteger(codeLength) && codeLength > 0 ? codeLength : 4 }
+  return {
+    codeLength: positiveInteger('latchkey-code-length', 4)
+  }
 }

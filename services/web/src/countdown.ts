@@ -34,3 +34,43 @@ export function formatSeconds (seconds: number): string {
   const s = seconds % 60
   return `${m} min ${String(s).padStart(2, '0')} s`
 }
+
+/**
+ * The two clocks beside a code field: how long the emailed code lives, and when its "send a
+ * new code" button works again. The button uses aria-disabled rather than disabled, so it stays
+ * focusable: keyboard and screen-reader users still find it and hear (aria-describedby) when it
+ * will work.
+ */
+export class CodeClocks {
+  #code: Countdown | undefined
+  #resend: Countdown | undefined
+
+  constructor (readonly timer: HTMLElement, readonly button: HTMLButtonElement, readonly hint: HTMLElement) {}
+
+  codeValidUntil (at: Date): void {
+    this.#code?.stop()
+    this.#code = countdown(at, (left) => {
+      this.timer.textContent = left > 0 ? `Code valid for ${formatSeconds(left)}.` : 'This code has expired. Send a new code.'
+    })
+  }
+
+  resendAvailableAt (at: Date): void {
+    this.#resend?.stop()
+    this.button.setAttribute('aria-disabled', 'true')
+    this.#resend = countdown(at,
+      (left) => { this.hint.textContent = left > 0 ? `You can ask for a new code in ${formatSeconds(left)}.` : '' },
+      () => { this.button.removeAttribute('aria-disabled') })
+  }
+
+  get resendWaits (): boolean {
+    return this.button.getAttribute('aria-disabled') === 'true'
+  }
+
+  stop (): void {
+    this.#code?.stop()
+    this.#resend?.stop()
+    this.timer.textContent = ''
+    this.hint.textContent = ''
+    this.button.removeAttribute('aria-disabled')
+  }
+}

@@ -1,29 +1,38 @@
-// Entry point: wires the four sections together and restores a session from the refresh cookie.
+// Entry point: wires the sections together and resumes a session from the refresh cookie.
 import { readConfig } from './config.js'
+import { failureText } from './failures.js'
 import { setUpActivate, type ActivateForm } from './forms/activate.js'
+import { setUpPasswordReset, type ForgotForm } from './forms/password-reset.js'
 import { setUpProfile } from './forms/profile.js'
-import { setUpRegister } from './forms/register.js'
+import { setUpRegister, type RegisterForm } from './forms/register.js'
 import { setUpSignIn, type SignInForm } from './forms/signin.js'
-import { currentUser } from './session.js'
-import { byId, showView, type ViewName } from './views.js'
+import { currentUser, hasSessionCookie } from './session.js'
+import { showView, type ViewName } from './views.js'
 
-const { codeLength } = readConfig()
+const config = readConfig()
+const { codeLength } = config
 
-// The forms hand people on to each other; the getter breaks the circle.
-const profile = setUpProfile(codeLength, () => signIn)
+// The forms hand people on to each other; the getters break the circles.
+const profile = setUpProfile(codeLength, () => signIn, () => register)
 const activate: ActivateForm = setUpActivate(codeLength, () => signIn)
-const signIn: SignInForm = setUpSignIn(codeLength, () => activate, profile)
-setUpRegister(codeLength, activate)
+const forgot: ForgotForm = setUpPasswordReset(config, () => signIn)
+const signIn: SignInForm = setUpSignIn(codeLength, () => activate, () => forgot, profile)
+const register: RegisterForm = setUpRegister(codeLength, activate)
 
 for (const link of document.querySelectorAll<HTMLButtonElement>('[data-view]')) {
   link.addEventListener('click', () => { showView(link.dataset['view'] as ViewName) })
 }
 
-// The development inbox link is written at build time; without one, it is left out.
-const inbox = byId<HTMLAnchorElement>('inbox-link')
-if (inbox.getAttribute('href') === '' || inbox.getAttribute('href') === null) inbox.parentElement!.hidden = true
+// The development inbox links are written at build time; without one, they are left out.
+for (const inbox of document.querySelectorAll<HTMLAnchorElement>('a.inbox-link')) {
+  if (inbox.getAttribute('href') === '' || inbox.getAttribute('href') === null) inbox.parentElement!.hidden = true
+}
 
-// A refresh cookie from an earlier visit signs the person straight in.
-currentUser()
-  .then((user) => { profile.show(user) })
-  .catch(() => { showView('register', { focus: false }) })
+// A session cookie from an earlier visit signs the person straight in; a first visit asks nothing.
+if (hasSessionCookie()) {
+  currentUser()
+    .then((user) => { profile.show(user) })
+    .catch((error: unknown) => { signIn.prime('', failureText(error, codeLength).text) })
+} else {
+  showView('register', { focus: false })
+}

@@ -7,7 +7,8 @@ import { codePointLength, isDeliverableAddress, normalizeEmail, PASSWORD_MAX_LEN
 // The same rules as the API's, from the one file both use.
 export { codePointLength, normalizeEmail, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH }
 
-export type Field = 'email' | 'password' | 'confirm' | 'code'
+/** Form fields by role; an input's id is `<form>-<field>`. `password` is the one being chosen or proved, `current` the one a signed-in person confirms. */
+export type Field = 'email' | 'password' | 'confirm' | 'code' | 'current'
 
 export interface FieldError {
   field: Field
@@ -34,7 +35,7 @@ export function checkNewPassword (password: string): string | undefined {
   return undefined
 }
 
-/** An existing password (activation, sign-in): only required; its rules were checked when it was chosen. */
+/** An existing password (activation, sign-in, confirming a change): only required; its rules were checked when it was chosen. */
 export function checkCurrentPassword (password: string): string | undefined {
   return password === '' ? 'Enter your password.' : undefined
 }
@@ -83,4 +84,31 @@ export function checkResend (input: { email: string, password: string }): FieldE
 
 export function checkSignIn (input: { email: string, password: string }): FieldError[] {
   return checkResend(input)
+}
+
+/** Asking for a reset code needs only the address. */
+export function checkForgot (input: { email: string }): FieldError[] {
+  return collect([['email', checkEmail(input.email)]])
+}
+
+export function checkReset (input: { email: string, code: string, password: string, confirm: string }, codeLength: number): FieldError[] {
+  return collect([
+    ['email', checkEmail(input.email)],
+    ['code', checkCode(input.code, codeLength)],
+    ['password', checkNewPassword(input.password)],
+    ['confirm', checkConfirmation(input.password, input.confirm)]
+  ])
+}
+
+export function checkPasswordChange (input: { current: string, password: string, confirm: string }): FieldError[] {
+  return collect([
+    ['current', checkCurrentPassword(input.current)],
+    ['password', checkNewPassword(input.password)],
+    ['confirm', checkConfirmation(input.password, input.confirm)]
+  ])
+}
+
+/** Deleting the account is confirmed with its password. */
+export function checkDeletion (input: { current: string }): FieldError[] {
+  return collect([['current', checkCurrentPassword(input.current)]])
 }

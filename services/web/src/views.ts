@@ -1,13 +1,16 @@
 // The page's sections and the per-form plumbing: field errors, the message under each
 // form, focus, busy state. The sections are in index.html; this only shows and fills them.
+import { countdown, formatSeconds, type Countdown } from './countdown.js'
 import type { Field, FieldError } from './validation.js'
 
-export type ViewName = 'register' | 'activate' | 'signin' | 'profile'
+export type ViewName = 'register' | 'activate' | 'signin' | 'forgot' | 'reset' | 'profile'
 
 const titles: Record<ViewName, string> = {
   register: 'Create an account',
   activate: 'Activate your account',
   signin: 'Sign in',
+  forgot: 'Forgot your password',
+  reset: 'Choose a new password',
   profile: 'Your account'
 }
 
@@ -30,21 +33,57 @@ export function showView (name: ViewName, { focus = true }: { focus?: boolean } 
   if (focus) byId(`${name}-title`).focus()
 }
 
-/** One form with its fields, its success (role=status) and error (role=alert) message. */
+/** Focuses a field and selects what it holds, so typing replaces the value that was refused. */
+function focusField (input: HTMLInputElement): void {
+  input.focus()
+  input.select()
+}
+
+/**
+ * One form with its fields, its success (role=status) and error (role=alert) message, and the
+ * hint under its submit button that counts down a Retry-After.
+ */
 export class FormView {
   readonly form: HTMLFormElement
   readonly #status: HTMLElement
   readonly #alert: HTMLElement
+  readonly #submit: HTMLButtonElement
+  readonly #wait: HTMLElement
+  #hold: Countdown | undefined
 
   constructor (readonly prefix: string) {
     this.form = byId<HTMLFormElement>(`${prefix}-form`)
     this.#status = byId(`${prefix}-status`)
     this.#alert = byId(`${prefix}-alert`)
+    this.#submit = this.form.querySelector<HTMLButtonElement>('button[type=submit]')!
+    this.#wait = byId(`${prefix}-wait`)
     // A field's error goes away as soon as the person edits it.
     this.form.addEventListener('input', (event) => {
       const input = event.target
       if (input instanceof HTMLInputElement) this.#markField(input, undefined)
     })
+  }
+
+  /**
+   * Runs `handler` on submit (Enter in a field, or the button), with the messages cleared;
+   * not while a request runs or while the server asked to wait.
+   */
+  onSubmit (handler: () => void): void {
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault()
+      if (this.form.getAttribute('aria-busy') === 'true' || this.#submit.getAttribute('aria-disabled') === 'true') return
+      this.reset()
+      handler()
+    })
+  }
+
+  /** The server said when to try again (Retry-After): the submit button waits until then, saying so. */
+  holdUntil (at: Date): void {
+    this.#hold?.stop()
+    this.#submit.setAttribute('aria-disabled', 'true')
+    this.#hold = countdown(at,
+      (left) => { this.#wait.textContent = left > 0 ? `You can try again in ${formatSeconds(left)}.` : '' },
+      () => { this.#submit.removeAttribute('aria-disabled') })
   }
 
   input (field: Field): HTMLInputElement {
@@ -65,7 +104,7 @@ export class FormView {
   /** Marks the fields and focuses the first one; true when there was nothing to mark. */
   showFieldErrors (errors: FieldError[]): boolean {
     for (const { field, message } of errors) this.#markField(this.input(field), message)
-    if (errors.length > 0) this.input(errors[0]!.field).focus()
+    if (errors.length > 0) focusField(this.input(errors[0]!.field))
     return errors.length === 0
   }
 
@@ -78,25 +117,26 @@ export class FormView {
     this.#alert.textContent = text
     if (field !== undefined) this.input(field).setAttribute('aria-invalid', 'true')
     if (!focus) return
-    if (field !== undefined) this.input(field).focus()
+    if (field !== undefined) focusField(this.input(field))
     else this.#alert.focus()
   }
 
-  success (text: string): void {
+  /** The success sentence under the form; `focus` moves there when no field is the next step. */
+  success (text: string, { focus = false }: { focus?: boolean } = {}): void {
     this.#alert.textContent = ''
     this.#status.textContent = text
+    if (focus) this.#status.focus()
   }
 
   /** While a request runs: the submit button is disabled and the form says it is busy. */
   async busy<T> (work: () => Promise<T>): Promise<T> {
-    const submit = this.form.querySelector<HTMLButtonElement>('button[type=submit]')
     this.form.setAttribute('aria-busy', 'true')
-    if (submit !== null) submit.disabled = true
+    this.#submit.disabled = true
     try {
       return await work()
     } finally {
       this.form.removeAttribute('aria-busy')
-      if (submit !== null) submit.disabled = false
+      this.#submit.disabled = false
     }
   }
 

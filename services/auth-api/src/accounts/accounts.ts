@@ -36,14 +36,14 @@ export interface AccountsOptions {
 
 async function accounts (fastify: FastifyInstance, options: AccountsOptions): Promise<void> {
   const store = new AccountStore(fastify.db)
-  const signInAttempts = new SignInAttempts(fastify.db, options.lockout)
+  const signInAttempts = new SignInAttempts(fastify.db, options.lockout, () => { fastify.authMetrics.lockouts.inc() })
   await store.ensureIndexes()
   await signInAttempts.ensureIndexes()
   fastify.decorate('accounts', store)
   fastify.decorate('signInAttempts', signInAttempts)
-  fastify.decorate('passwords', await createPasswordHasher())
+  fastify.decorate('passwords', await createPasswordHasher(fastify.authMetrics.passwordHashing))
   fastify.decorate('codes', new OneTimeCodes(options.codeSecret, options.codeLength, options.codeTtlSeconds, options.codeMaxAttempts))
   fastify.decorate('policy', options.policy)
 }
 
-export default fp(accounts, { name: 'accounts', dependencies: ['database'] })
+export default fp(accounts, { name: 'accounts', dependencies: ['database', 'auth-metrics'] })

@@ -16,6 +16,8 @@ export interface CodeIssue {
   enforceCooldown: boolean
   /** The requester's network, when the request proves nothing about who sends it. */
   network?: string
+  /** When it was asked for, if not now (a request answered before its work is done). */
+  requestedAt?: Date
 }
 
 /**
@@ -24,11 +26,11 @@ export interface CodeIssue {
  * changes to that write (a re-registration's new password).
  */
 export async function issueCode (app: FastifyInstance, account: AccountDocument, issue: CodeIssue, checkState: StateCheck, alongside: UpdateFilter<AccountDocument> = {}): Promise<AccountDocument> {
-  const { purpose, eventType, context, enforceCooldown, network } = issue
+  const { purpose, eventType, context, enforceCooldown, network, requestedAt } = issue
   let current: AccountDocument | null = account
   return await untilSettled(async () => {
     checkState(current)
-    const now = app.clock()
+    const now = requestedAt ?? app.clock()
     const taken = takeCodeMail(current.mailQuota[purpose], { purpose, now, enforceCooldown, ...(network ? { network } : {}) }, app.policy.mail)
     if (taken instanceof Refusal) throw taken
     const { code, stored } = app.codes.issue(purpose, current._id, now)

@@ -18,16 +18,17 @@ export async function proveCredentials (app: FastifyInstance, rawEmail: string, 
   const email = normalizeEmail(rawEmail)
   const [account] = await Promise.all([app.accounts.byEmail(email), app.signInAttempts.reserve(email, app.clock())])
   const valid = await app.passwords.verify(account?.passwordHash, password)
+  app.authMetrics.signIns.inc({ result: account && valid ? 'success' : 'failure' })
   if (!account || !valid) throw new Refusal('INVALID_CREDENTIALS')
   await app.signInAttempts.succeeded(email)
   return account
 }
 
 /** Proves the password of an account already signed in (before a sensitive change); failures count toward the lockout. */
-export async function confirmPassword (app: FastifyInstance, account: AccountDocument, password: string): Promise<void> {
+export async function confirmPassword (app: FastifyInstance, account: AccountDocument, password: string, field: string): Promise<void> {
   await app.signInAttempts.reserve(account.email, app.clock())
-  if (password.length > MAX_PASSWORD_INPUT || !await app.passwords.verify(account.passwordHash, password)) {
-    throw new Refusal('INVALID_PASSWORD', { field: 'password' })
-  }
+  const valid = password.length <= MAX_PASSWORD_INPUT && await app.passwords.verify(account.passwordHash, password)
+  app.authMetrics.signIns.inc({ result: valid ? 'success' : 'failure' })
+  if (!valid) throw new Refusal('INVALID_PASSWORD', { field })
   await app.signInAttempts.succeeded(account.email)
 }

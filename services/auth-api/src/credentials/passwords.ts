@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import argon2 from 'argon2'
+import type { Histogram } from 'prom-client'
 import { codePointLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@latchkey/shared'
 import { Refusal } from '../refusal.js'
 
@@ -32,12 +33,21 @@ export interface PasswordHasher {
   verify (hash: string | undefined, password: string): Promise<boolean>
 }
 
-export async function createPasswordHasher (): Promise<PasswordHasher> {
+/** Hashing is the intended cost of the API; its duration is worth watching on its own. */
+export async function createPasswordHasher (timing?: Histogram<'operation'>): Promise<PasswordHasher> {
   const standIn = await argon2.hash(randomBytes(32), hashingOptions)
+  const timed = async <T> (operation: 'hash' | 'verify', work: () => Promise<T>): Promise<T> => {
+    const stop = timing?.startTimer({ operation })
+    try {
+      return await work()
+    } finally {
+      stop?.()
+    }
+  }
   return {
-    hash: async (password) => await argon2.hash(password, hashingOptions),
+    hash: async (password) => await timed('hash', async () => await argon2.hash(password, hashingOptions)),
     verify: async (hash, password) => {
-      const matches = await argon2.verify(hash ?? standIn, password).catch(() => false)
+      const matches = await timed('verify', async () => await argon2.verify(hash ?? standIn, password).catch(() => false))
       return matches && hash !== undefined
     }
   }

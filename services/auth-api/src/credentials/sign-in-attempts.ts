@@ -41,7 +41,7 @@ export function lockoutAfter (attempts: number, policy: LockoutPolicy): number {
 export class SignInAttempts {
   readonly collection: Collection<AttemptRecord>
 
-  constructor (db: Db, private readonly policy: LockoutPolicy) {
+  constructor (db: Db, private readonly policy: LockoutPolicy, private readonly onRefused: () => void = () => {}) {
     this.collection = db.collection<AttemptRecord>('sign_in_attempts')
   }
 
@@ -65,6 +65,7 @@ export class SignInAttempts {
       const record = await this.collection.findOne({ _id: address })
       if (!record) return await this.reserve(address, now).then(() => true)
       if (record.lockedUntil && record.lockedUntil > now) {
+        this.onRefused()
         throw refusedUntil('ACCOUNT_LOCKED', record.lockedUntil, now, (seconds) => `Too many failed attempts. Try again in ${seconds} s.`)
       }
       const attempts = record.attempts + 1

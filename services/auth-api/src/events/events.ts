@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { BrokerLink } from '@latchkey/shared'
+import { observeOutboxBacklog } from '../monitoring/auth-metrics.js'
 import { OutboxRelay } from './outbox-relay.js'
 
 declare module 'fastify' {
@@ -14,6 +15,7 @@ export interface EventsOptions {
   amqpUrl: string
   exchange: string
   replicaId: string
+  sweepSeconds: number
 }
 
 async function events (fastify: FastifyInstance, options: EventsOptions): Promise<void> {
@@ -24,11 +26,21 @@ async function events (fastify: FastifyInstance, options: EventsOptions): Promis
     log,
     setup: async (channel) => {
       await channel.assertExchange(options.exchange, 'topic', { durable: true })
+      // Whatever waited while the broker was away goes out as soon as it is back.
+      setImmediate(() => { void relay.sweep() })
     }
   })
+  const relay = new OutboxRelay({
+    accounts: fastify.accounts,
+    broker,
+    exchange: options.exchange,
+    log,
+    now: () => new Date(),
+    metrics: { published: fastify.authMetrics.eventsPublished, failures: fastify.authMetrics.publishFailures },
+    sweepIntervalMs: options.sweepSeconds * 1000
+  })
   await broker.start()
-
-  const relay = new OutboxRelay({ accounts: fastify.accounts, broker, exchange: options.exchange, log, now: () => new Date() })
+  observeOutboxBacklog(fastify)
   relay.start()
 
   fastify.decorate('broker', broker)
@@ -39,4 +51,4 @@ async function events (fastify: FastifyInstance, options: EventsOptions): Promis
   })
 }
 
-export default fp(events, { name: 'events', dependencies: ['accounts'] })
+export default fp(events, { name: 'events', dependencies: ['accounts', 'auth-metrics'] })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { ConfirmChannel } from 'amqplib'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BrokerLink } from '@latchkey/shared'
+import type { Counter } from 'prom-client'
 import type { AccountDocument, OutboxEntry } from '../accounts/account.js'
 import type { AccountStore } from '../accounts/accounts-store.js'
 
@@ -14,10 +15,16 @@ export interface OutboxRelayOptions {
   broker: BrokerLink
   exchange: string
   log: FastifyBaseLogger
+  metrics: { published: Counter<'type'>, failures: Counter<'reason'> }
   /** Leases are about live processes, so they run on the wall clock, not the application's. */
   now: () => Date
   /** How long a claimed outbox stays ours; another replica takes over after that. */
   leaseMs?: number
+  /**
+   * The safety sweep, for outboxes nobody is about to publish (a replica died holding one).
+   * Everything else is published at once, by the request that wrote it, when the broker
+   * comes back, or when its back-off ends, so this can be slow.
+   */
   sweepIntervalMs?: number
   /** Accounts looked at per sweep. */
   batchSize?: number
@@ -43,7 +50,7 @@ export class OutboxRelay {
 
   constructor (private readonly options: OutboxRelayOptions) {
     this.#leaseMs = options.leaseMs ?? 15_000
-    this.#sweepIntervalMs = options.sweepIntervalMs ?? 1_000
+    this.#sweepIntervalMs = options.sweepIntervalMs ?? 10_000
     this.#batchSize = options.batchSize ?? 50
   }
 
@@ -77,6 +84,7 @@ export class OutboxRelay {
 
   /** Publishes every due outbox; one sweep at a time per replica. */
   async sweep (): Promise<void> {
+    if (this.#stopped) return
     if (this.#sweeping) return await this.#sweeping
     this.#sweeping = this.#safely(this.#sweepDue()).finally(() => { this.#sweeping = undefined })
     return await this.#sweeping
@@ -114,13 +122,16 @@ export class OutboxRelay {
     try {
       outcome = await this.#publish(claimed.outbox)
     } catch (err) {
+      this.options.metrics.failures.inc({ reason: 'broker' })
       await this.#backOff(claimed, err)
       return
     }
     const { published, returned } = outcome
+    for (const id of published) this.options.metrics.published.inc({ type: claimed.outbox[id]!.type })
     if (returned.length === 0) await this.#clear(claimed)
     else {
       await this.#remove(claimed._id, published)
+      this.options.metrics.failures.inc({ reason: 'unroutable' })
       await this.#backOff(claimed, new Error(`${returned.length} event(s) unroutable: no queue bound yet`))
     }
     if (published.length > 0) this.options.log.info({ events: published.length }, 'outbox events published')
@@ -201,5 +212,6 @@ export class OutboxRelay {
       { _id: claimed._id, outboxClaim: claimed.outboxClaim },
       { $set: { outboxDueAt: new Date(now().getTime() + delayMs), outboxAttempts: attempts }, $unset: { outboxLeaseUntil: '', outboxClaim: '' } }
     )
+    if (!this.#stopped) setTimeout(() => { void this.sweep() }, delayMs + 50).unref()
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EventTypes, isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { AccountDocument } from '../accounts/account.js'
 import { combine } from '../accounts/accounts-store.js'
@@ -22,13 +23,21 @@ function assertActive (account: AccountDocument | null): asserts account is Acco
 
 const codeRefusals = new Set(['CODE_INVALID', 'CODE_EXPIRED', 'CODE_EXHAUSTED'])
 
+/** The same for every address: how long a code would live, and when another could be asked for. */
+const ResetRequested = Type.Object({
+  status: Type.Literal('success'),
+  message: Type.String(),
+  code_ttl_seconds: Type.Integer({ minimum: 1 }),
+  resend_interval_seconds: Type.Integer({ minimum: 0 })
+})
+
 const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
   /** Issues a reset code if the address belongs to an active account and its limits allow; silent either way. */
-  async function sendResetCode (email: string, request: Parameters<typeof requestContext>[0] & { ip: string }): Promise<void> {
+  async function sendResetCode (email: string, request: FastifyRequest, requestedAt: Date): Promise<void> {
     const account = await fastify.accounts.byEmail(email)
     if (account?.status !== 'active') return
     const issued = await issueCode(fastify, account, {
-      purpose: 'password-reset', eventType: EventTypes.passwordResetRequested, context: requestContext(request), enforceCooldown: true, network: networkOf(request.ip)
+      purpose: 'password-reset', eventType: EventTypes.passwordResetRequested, context: requestContext(request), enforceCooldown: true, network: networkOf(request.ip), requestedAt
     }, assertActive).catch((err: unknown) => {
       // Limits apply silently here: telling the caller would reveal that the account exists.
       if (err instanceof Refusal) return null
@@ -43,15 +52,21 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Email a reset code',
       description: '202 for every well-formed address, whether or not it has an account, and in the same time: the work happens after the answer. Active accounts get a code by email, within limits of their own (RESEND_INTERVAL_SECONDS, CODE_MAILS_PER_DAY), apart from those of activation codes.',
       body: Type.Object({ email: Email }),
-      response: { 202: Done, ...errorResponses(['EMAIL_INVALID', ...rateLimited]) }
+      response: { 202: ResetRequested, ...errorResponses(['EMAIL_INVALID', ...rateLimited]) }
     }
   }, async (request, reply) => {
     const email = normalizeEmail(request.body.email)
     if (!isDeliverableAddress(email)) throw new Refusal('EMAIL_INVALID', { field: 'email' })
-    await reply.code(202).send({ status: 'success', message: 'If an account uses this address, we emailed it a reset code.' })
+    const requestedAt = fastify.clock()
+    await reply.code(202).send({
+      status: 'success',
+      message: 'If an account uses this address, we emailed it a reset code.',
+      code_ttl_seconds: fastify.codes.ttlSeconds,
+      resend_interval_seconds: fastify.policy.mail.intervalSeconds
+    })
     // Answered first, so the time taken tells nothing about the address. A failure here loses
     // only this request for a code, which the person can simply repeat.
-    await sendResetCode(email, request).catch((err: unknown) => { request.log.error({ err }, 'issuing a reset code failed') })
+    await sendResetCode(email, request, requestedAt).catch((err: unknown) => { request.log.error({ err }, 'issuing a reset code failed') })
     return reply
   })
 

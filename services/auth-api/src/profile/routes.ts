@@ -8,6 +8,7 @@ import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { accountEvent, appendToOutbox, requestContext, type RequestContext } from '../events/outbox.js'
 import { bearerAuthSecurity, bearerFailures, Done, errorResponses, lockedOut, newPasswordFailures, NewPassword, Password } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
+import { forgetSessionCookies, TransportHeaders } from '../sessions/session-cookies.js'
 import { endEverySession } from '../sessions/session-lifecycle.js'
 import { Profile, profileOf } from './profile-view.js'
 
@@ -43,15 +44,16 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Profile'],
       summary: 'Change the password',
-      description: 'Signs out every session, this one included: sign in again with the new password. Publishes user.password_changed.',
+      description: 'Signs out every session, this one included: sign in again with the new password. Publishes user.password_changed. With X-Token-Transport: cookie, the session cookies are cleared.',
       security: bearerAuthSecurity,
+      headers: TransportHeaders,
       body: Type.Object({ current_password: Password, new_password: NewPassword }),
       response: { 200: Done, ...errorResponses([...newPasswordFailures, ...bearerFailures, 'INVALID_PASSWORD', ...lockedOut]) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const account = request.currentUser!
     assertAcceptablePassword(request.body.new_password, 'new_password')
-    await confirmPassword(fastify, account, request.body.current_password)
+    await confirmPassword(fastify, account, request.body.current_password, 'current_password')
     const passwordHash = await fastify.passwords.hash(request.body.new_password)
     const context = requestContext(request)
     const { sessionIds, update } = endEverySession(account)
@@ -62,6 +64,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     if (!changed) throw new Refusal('INVALID_PASSWORD', { field: 'current_password' })
     void fastify.outbox.publishSoon(account._id)
     request.log.info({ event: 'account.password_changed', userId: account._id }, 'password changed')
+    forgetSessionCookies(request, reply)
     return { status: 'success' as const, message: 'Password changed. Sign in again with the new one.' }
   })
 
@@ -69,18 +72,20 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Profile'],
       summary: 'Delete the account',
-      description: 'Needs the password. Personal data is erased, every session ends, the address is free again, and user.deleted is published.',
+      description: 'Needs the password. Personal data is erased, every session ends, the address is free again, and user.deleted is published. With X-Token-Transport: cookie, the session cookies are cleared.',
       security: bearerAuthSecurity,
+      headers: TransportHeaders,
       body: Type.Object({ password: Password }),
       response: { 200: Done, ...errorResponses([...bearerFailures, 'INVALID_PASSWORD', ...lockedOut]) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const account = request.currentUser!
-    await confirmPassword(fastify, account, request.body.password)
+    await confirmPassword(fastify, account, request.body.password, 'password')
     const now = fastify.clock()
     const deleted = await fastify.accounts.update(account._id, { status: { $ne: 'deleted' } }, tombstone(account, requestContext(request), now), now)
     if (deleted) void fastify.outbox.publishSoon(account._id)
     request.log.info({ event: 'account.deleted', userId: account._id }, 'account deleted')
+    forgetSessionCookies(request, reply)
     return { status: 'success' as const, message: 'Your account is deleted.' }
   })
 }

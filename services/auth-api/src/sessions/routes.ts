@@ -6,16 +6,8 @@ import { requestContext } from '../events/outbox.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
 import { bearerAuthSecurity, bearerFailures, Credentials, Done, errorResponses, lockedOut, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
+import { forgetSessionCookies, REFRESH_COOKIE, setSessionCookies, TransportHeaders, wantsCookie } from './session-cookies.js'
 import { endAllSessions, endSessionOf, refreshSession, startSession, type IssuedTokens } from './session-lifecycle.js'
-
-/** Browsers ask for the refresh token as an HttpOnly cookie by sending this header; a cross-site form cannot set it. */
-const TRANSPORT_HEADER = 'x-token-transport'
-export const REFRESH_COOKIE = 'latchkey_refresh'
-/**
- * Set beside the refresh cookie, readable by the page and holding no secret: it tells the page
- * there is a session to resume, so a first visit makes no refresh call bound to fail.
- */
-export const SESSION_HINT_COOKIE = 'latchkey_session'
 
 const Tokens = Type.Object({
   status: Type.Literal('success'),
@@ -30,20 +22,11 @@ const RefreshBody = Type.Object({
   refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 256 }))
 })
 
-// Headers are validated, never stripped (the server's `removeAdditional` is for bodies).
-const TransportHeaders = Type.Object({
-  'x-token-transport': Type.Optional(Type.Literal('cookie', { description: 'Browsers: keep the refresh token in an HttpOnly, Secure, SameSite=Strict cookie.' }))
-}, { additionalProperties: true })
-
 const LogoutQuery = Type.Object({
   scope: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('global')], {
     description: '`local` (default): the session of the refresh token. `global`: every session of the account; needs the access token (Authorization: Bearer).'
   }))
 })
-
-function wantsCookie (request: FastifyRequest): boolean {
-  return request.headers[TRANSPORT_HEADER] === 'cookie'
-}
 
 function presentedRefreshToken (request: FastifyRequest & { body: { refresh_token?: string } }): string {
   const presented = request.body.refresh_token ?? (wantsCookie(request) ? request.cookies[REFRESH_COOKIE] : undefined)
@@ -52,23 +35,13 @@ function presentedRefreshToken (request: FastifyRequest & { body: { refresh_toke
 }
 
 const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const cookieOptions = { secure: true, sameSite: 'strict' as const, path: '/' }
-
   function deliver (request: FastifyRequest, reply: FastifyReply, tokens: IssuedTokens, message: string) {
     const { refresh_token: refreshToken, ...access } = tokens
     if (wantsCookie(request)) {
-      const maxAge = fastify.refreshTokens.ttlSeconds
-      reply.setCookie(REFRESH_COOKIE, refreshToken, { ...cookieOptions, httpOnly: true, maxAge })
-      reply.setCookie(SESSION_HINT_COOKIE, '1', { ...cookieOptions, maxAge })
+      setSessionCookies(reply, refreshToken, fastify.refreshTokens.ttlSeconds)
       return { status: 'success' as const, message, ...access }
     }
     return { status: 'success' as const, message, ...access, refresh_token: refreshToken }
-  }
-
-  function forgetCookies (request: FastifyRequest, reply: FastifyReply): void {
-    if (!wantsCookie(request)) return
-    reply.clearCookie(REFRESH_COOKIE, { ...cookieOptions, httpOnly: true })
-    reply.clearCookie(SESSION_HINT_COOKIE, cookieOptions)
   }
 
   fastify.post('/login', {
@@ -103,13 +76,15 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Tokens, ...errorResponses(['REFRESH_TOKEN_MISSING', 'REFRESH_INVALID', 'REFRESH_REUSED', ...rateLimited]) }
     }
   }, async (request, reply) => {
-    const presented = fastify.refreshTokens.parse(presentedRefreshToken(request))
-    if (!presented) throw new Refusal('REFRESH_INVALID')
-    const tokens = await refreshSession(fastify, presented, requestContext(request)).catch((err: unknown) => {
+    try {
+      const presented = fastify.refreshTokens.parse(presentedRefreshToken(request))
+      if (!presented) throw new Refusal('REFRESH_INVALID')
+      return deliver(request, reply, await refreshSession(fastify, presented, requestContext(request)), 'Tokens refreshed.')
+    } catch (err) {
+      if (err instanceof Refusal) forgetSessionCookies(request, reply)
       if (err instanceof Refusal && err.code === 'REFRESH_REUSED') request.log.warn({ event: 'auth.refresh.reused' }, 'a used refresh token came back: its session is revoked')
       throw err
-    })
-    return deliver(request, reply, tokens, 'Tokens refreshed.')
+    }
   })
 
   fastify.post('/logout', {
@@ -131,12 +106,12 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (request.query.scope === 'global') {
       await endAllSessions(fastify, request.currentUser!, requestContext(request))
       request.log.info({ event: 'auth.logout.everywhere', userId: request.currentUser!._id }, 'signed out everywhere')
-      forgetCookies(request, reply)
+      forgetSessionCookies(request, reply)
       return { status: 'success' as const, message: 'Signed out of every session.' }
     }
     const presented = fastify.refreshTokens.parse(presentedRefreshToken(request))
     if (presented) await endSessionOf(fastify, presented, requestContext(request))
-    forgetCookies(request, reply)
+    forgetSessionCookies(request, reply)
     return { status: 'success' as const, message: 'Signed out.' }
   })
 

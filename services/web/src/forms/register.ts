@@ -1,14 +1,18 @@
 import { api } from '../api.js'
 import { showFailure } from '../failures.js'
 import { checkRegistration } from '../validation.js'
-import { FormView } from '../views.js'
+import { FormView, showView } from '../views.js'
 import type { ActivateForm } from './activate.js'
 
-export function setUpRegister (codeLength: number, activate: ActivateForm): FormView {
+export interface RegisterForm {
+  view: FormView
+  /** Arrive here with a message (after deleting the account); focus goes to the message. */
+  prime: (message: string) => void
+}
+
+export function setUpRegister (codeLength: number, activate: ActivateForm): RegisterForm {
   const view = new FormView('register')
-  view.form.addEventListener('submit', (event) => {
-    event.preventDefault()
-    view.reset()
+  view.onSubmit(() => {
     const input = { email: view.value('email'), password: view.value('password'), confirm: view.value('confirm') }
     if (!view.showFieldErrors(checkRegistration(input))) return
     void view.busy(async () => {
@@ -22,5 +26,13 @@ export function setUpRegister (codeLength: number, activate: ActivateForm): Form
       }
     })
   })
-  return view
+  return {
+    view,
+    prime (message) {
+      view.reset()
+      view.form.reset()
+      showView('register', { focus: false })
+      view.success(message, { focus: true })
+    }
+  }
 }
