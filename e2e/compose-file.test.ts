@@ -15,7 +15,7 @@
 //
 // Needs no running stack: it reads files, and runs openssl and nginx -t.
 import t, { type Test } from 'tap'
-import { readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
@@ -344,10 +344,12 @@ t.test("nginx/docker.conf passes nginx -t (the machine's nginx 1.22: `resolve` a
   const conf = source
     .replace('server auth-api:3000 resolve ', 'server 127.0.0.1:3000 ')
     .replace(/listen 443 ssl;\n\s*http2 on;/, 'listen 443 ssl http2;')
-    .replaceAll('/etc/nginx/latchkey/security-headers.conf', join(root, 'nginx/security-headers.conf'))
+    .replaceAll('/etc/nginx/latchkey/', `${dir}/latchkey/`)
     .replaceAll('/etc/nginx/certs/', `${dir}/`)
     .replaceAll('/var/log/nginx/', `${dir}/`)
   writeFileSync(join(dir, 'default.conf'), conf)
+  // The mounted directory: json-errors.conf includes latchkey/security-headers.conf beside it.
+  symlinkSync(join(root, 'nginx'), join(dir, 'latchkey'))
   // What nginx:1.28-alpine's own nginx.conf puts around conf.d/*.conf.
   writeFileSync(join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid;\nevents {}\nhttp {\n  include ${dir}/default.conf;\n}\n`)
   const test = spawnSync(nginx, ['-t', '-q', '-e', join(dir, 'error.log'), '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' })

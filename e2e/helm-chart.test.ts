@@ -17,7 +17,7 @@
 // helm and kubeconform are built by scripts/install-deploy-tools.sh (install.sh runs it).
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -287,7 +287,8 @@ t.test('the web pods: the page, the security headers and the proxy to auth-api',
     const config = byName(docs, 'ConfigMap', componentName('web'))!.data['default.conf'] as string
     const active = config.replace(/#.*$/gm, '')
     t.match(active, new RegExp(`server ${componentName('auth-api')}:3000;`), `${name}: proxies to the auth-api Service`)
-    t.equal(active.split(`include ${headersPath};`).length - 1, 4, `${name}: security headers in the server, both page locations and the 503 answer`)
+    t.equal(active.split(`include ${headersPath};`).length - 1, 3, `${name}: security headers in the server and both page locations`)
+    t.equal(active.split('include /etc/nginx/latchkey/json-errors.conf;').length - 1, 1, `${name}: nginx's own errors answered as JSON`)
     for (const rule of [/listen 8080;/, /proxy_set_header X-Forwarded-For \$remote_addr;/, /proxy_set_header X-Request-Id \$request_id;/,
       /real_ip_header X-Forwarded-For;/, /location ~ \^\/\(register\|verify\|login\|password\|token\) \{[^}]*limit_req zone=auth/,
       /location = \/ \{/, /location \/app\/ \{/, /client_max_body_size 64k;/]) t.match(active, rule, `${name}: ${String(rule)}`)
@@ -307,10 +308,12 @@ t.test('the web Nginx configuration passes nginx -t', async t => {
     const dir = join(scratch, `nginx-${name.replace(/\W+/g, '-')}`)
     mkdirSync(dir)
     const config = (byName(docs, 'ConfigMap', componentName('web'))!.data['default.conf'] as string)
-      .replaceAll('/etc/nginx/latchkey/security-headers.conf', join(root, 'nginx/security-headers.conf'))
+      .replaceAll('/etc/nginx/latchkey/', `${dir}/latchkey/`)
       .replaceAll('/var/log/nginx/', `${dir}/`)
       .replace(`server ${componentName('auth-api')}:3000;`, 'server 127.0.0.1:3000;')
     writeFileSync(join(dir, 'default.conf'), config)
+    // The image's directory: json-errors.conf includes latchkey/security-headers.conf beside it.
+    symlinkSync(join(root, 'nginx'), join(dir, 'latchkey'))
     // The image's own nginx.conf wraps conf.d/*.conf in an http block like this one.
     writeFileSync(join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid;\nevents {}\nhttp {\n  include ${dir}/default.conf;\n}\n`)
     const r = run(nginx, ['-t', '-q', '-e', join(dir, 'error.log'), '-p', dir, '-c', join(dir, 'nginx.conf')])

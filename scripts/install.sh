@@ -8,8 +8,10 @@
 # Needs, besides what apt installs here: Node 20 with npm, and Go >= the version in
 # scripts/mailhog/go.mod (Debian 12's own golang-go is too old).
 #
-# Usage: bash scripts/install.sh [--browser]
-#   --browser  also install Chromium (the e2e tests drive it).
+# Usage: bash scripts/install.sh [--browser] [--schemathesis]
+#   --browser       also install Chromium (the e2e tests drive it).
+#   --schemathesis  also install schemathesis (pinned in scripts/schemathesis/requirements.txt,
+#                   from PyPI) into a Python virtual environment in the user cache.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,8 +23,12 @@ readonly MONGO_SERVER_DIR="$CACHE_DIR/mongo-server"
 readonly MAILHOG_SOURCES="$REPO_ROOT/scripts/mailhog"
 # The MailHog binary, mailhog/mailhog (version in scripts/mailhog/go.mod).
 readonly MAILHOG_DIR="$CACHE_DIR/mailhog"
+readonly SCHEMATHESIS_REQUIREMENTS="$REPO_ROOT/scripts/schemathesis/requirements.txt"
+# A Python virtual environment holding schemathesis (scripts/schemathesis.sh runs it).
+readonly SCHEMATHESIS_DIR="$CACHE_DIR/schemathesis"
 
 want_browser=false
+want_schemathesis=false
 
 log() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -31,7 +37,8 @@ parse_args() {
   for arg in "$@"; do
     case "$arg" in
       --browser) want_browser=true ;;
-      *) die "unknown argument: $arg (usage: install.sh [--browser])" ;;
+      --schemathesis) want_schemathesis=true ;;
+      *) die "unknown argument: $arg (usage: install.sh [--browser] [--schemathesis])" ;;
     esac
   done
 }
@@ -39,6 +46,11 @@ parse_args() {
 has_command() {
   # Debian keeps nginx in /usr/sbin, which is not on every user's PATH.
   command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]
+}
+
+# Debian splits venv (and the pip it bootstraps) out of python3.
+has_python_venv() {
+  command -v python3 >/dev/null 2>&1 && python3 -c 'import ensurepip, venv' >/dev/null 2>&1
 }
 
 has_rabbitmq() {
@@ -54,6 +66,7 @@ install_system_packages() {
   has_command javac || packages+=(openjdk-17-jdk-headless)
   has_command mvn || packages+=(maven)
   if $want_browser && ! has_command chromium; then packages+=(chromium); fi
+  if $want_schemathesis && ! has_python_venv; then packages+=(python3-venv); fi
 
   if [ ${#packages[@]} -eq 0 ]; then
     log "apt: nginx, rabbitmq-server, openssl, a JDK, maven$($want_browser && echo ', chromium') already installed"
@@ -169,6 +182,27 @@ install_mailhog() {
   log "mailhog: installed $MAILHOG_DIR/mailhog"
 }
 
+# Built in a temporary directory like the others and moved into place, so its entry-point
+# scripts name the wrong interpreter path: scripts/schemathesis.sh runs `python -m` instead.
+build_schemathesis() {
+  local out=$1
+  log "schemathesis: installing it from PyPI into a virtual environment"
+  python3 -m venv "$out"
+  "$out/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$SCHEMATHESIS_REQUIREMENTS"
+}
+
+install_schemathesis() {
+  local hash
+  $want_schemathesis || return 0
+  hash=$(sources_hash "$SCHEMATHESIS_REQUIREMENTS")
+  if is_current "$SCHEMATHESIS_DIR" "$hash"; then
+    log "schemathesis: $SCHEMATHESIS_DIR is present"
+    return
+  fi
+  build_into_cache "$SCHEMATHESIS_DIR" "$hash" build_schemathesis
+  log "schemathesis: installed $("$SCHEMATHESIS_DIR/bin/python" -m schemathesis.cli --version)"
+}
+
 npm_dependencies_are_current() {
   local installed="$REPO_ROOT/node_modules/.package-lock.json"
   [ -f "$installed" ] && ! [ "$REPO_ROOT/package-lock.json" -nt "$installed" ]
@@ -202,6 +236,7 @@ main() {
   install_system_packages
   install_mongo_server
   install_mailhog
+  install_schemathesis
   bash "$REPO_ROOT/scripts/install-deploy-tools.sh"
   install_npm_dependencies
   build_workspaces

@@ -56,7 +56,7 @@ run_workspace_tests() {
 }
 
 main() {
-  bash scripts/install.sh --browser
+  bash scripts/install.sh --browser --schemathesis
 
   log "static checks: lint (neostandard) and types"
   npm run lint --silent

@@ -1,6 +1,6 @@
 // Nginx: TLS termination, HTTP->HTTPS redirect, load balancing over the API replicas.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { answersOk, waitUntil } from '../health.ts'
 import { REPO_ROOT, type Profile } from '../profile.ts'
@@ -10,6 +10,12 @@ const NAME = 'nginx'
 const TEMPLATE = join(REPO_ROOT, 'nginx', 'nginx.conf.template')
 const WEB_PAGE_BLOCK = /^[ \t]*# BEGIN web-page[^\n]*\n[\s\S]*?^[ \t]*# END web-page[^\n]*\n/m
 const TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+/**
+ * Included by the template as latchkey/<file>, relative to conf/: the same relative place as in
+ * the Docker and Helm images (/etc/nginx/latchkey/), so json-errors.conf finds the security headers
+ * in every one of them.
+ */
+const INCLUDED_FILES = ['security-headers.conf', 'json-errors.conf']
 
 function nginxBinary (): string {
   // Debian installs it in /usr/sbin, which is not on every PATH.
@@ -51,7 +57,6 @@ function renderConfig (profile: Profile, template: string): string {
     TLS_CERT: profile.paths.tlsCert,
     TLS_KEY: profile.paths.tlsKey,
     WEB_ROOT: profile.paths.webDist,
-    SECURITY_HEADERS: join(REPO_ROOT, 'nginx', 'security-headers.conf'),
   }
   const withWebPage = hasWebPage(profile) ? template : template.replace(WEB_PAGE_BLOCK, '')
   return withWebPage.replace(/\{\{([A-Z_]+)\}\}/g, (placeholder, key: string) => {
@@ -63,7 +68,8 @@ function renderConfig (profile: Profile, template: string): string {
 
 function prepareNginxPrefix (profile: Profile): void {
   const prefix = profile.paths.nginxPrefix
-  mkdirSync(join(prefix, 'conf'), { recursive: true })
+  mkdirSync(join(prefix, 'conf', 'latchkey'), { recursive: true })
+  for (const file of INCLUDED_FILES) copyFileSync(join(REPO_ROOT, 'nginx', file), join(prefix, 'conf', 'latchkey', file))
   mkdirSync(join(prefix, 'logs'), { recursive: true })
   for (const dir of TEMP_DIRS) {
     const path = join(prefix, 'tmp', dir)

@@ -6,14 +6,16 @@ import { assertWellFormedCode, presentedCode, useCode } from '../codes/code-atte
 import { issueCode } from '../codes/issue-code.js'
 import { requestContext } from '../events/outbox.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
-import { PendingCode, basicAuthFailures, basicAuthSecurity, errorResponses, rateLimited } from '../http/schemas.js'
+import { EmailedCode, PendingCode, basicAuthFailures, basicAuthSecurity, errorResponses, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
 import { pendingCodeFields } from './pending-code.js'
 
-const VerifyBody = Type.Object({
-  verification_code: Type.Optional(Type.String({ maxLength: 32, description: 'The digits from the email.', examples: ['0427'] })),
-  code: Type.Optional(Type.String({ maxLength: 32, description: 'Alias of verification_code.' }))
-}, { additionalProperties: false })
+function verifyBody (codeLength: number) {
+  return Type.Object({
+    verification_code: Type.Optional(EmailedCode(codeLength, 'The digits from the email.')),
+    code: Type.Optional(EmailedCode(codeLength, 'Alias of verification_code.'))
+  })
+}
 
 const Activated = Type.Object({
   status: Type.Literal('success'),
@@ -42,7 +44,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Activate the account with the emailed code',
       description: 'HTTP Basic authentication with email:password, and the code as verification_code (or code), JSON or form. The password is checked first. A code lives CODE_TTL_SECONDS (default 60 s), works once, and allows CODE_MAX_ATTEMPTS (default 5) tries.',
       security: basicAuthSecurity,
-      body: VerifyBody,
+      body: verifyBody(fastify.codes.length),
       response: {
         200: Activated,
         ...errorResponses(['CODE_MISSING', 'CODE_MALFORMED', ...basicAuthFailures, 'CODE_INVALID', 'ACCOUNT_DISABLED', 'ALREADY_ACTIVATED', 'CODE_EXPIRED', 'CODE_EXHAUSTED', ...rateLimited])

@@ -31,7 +31,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
         status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('disabled')])),
         page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
         per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 }))
-      }, { additionalProperties: false }),
+      }),
       response: {
         200: Type.Object({ status: Type.Literal('success'), message: Type.String(), users: Type.Array(Profile), page: Type.Integer(), per_page: Type.Integer(), total: Type.Integer() }),
         ...errorResponses(adminFailures)

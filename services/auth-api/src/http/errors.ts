@@ -42,24 +42,30 @@ const frameworkCodes: Record<string, ErrorCode> = {
 /** Schema rules whose breach has a code of its own, by the field they guard. */
 const fieldRuleCodes: Record<string, Partial<Record<string, ErrorCode>>> = {
   password: { minLength: 'PASSWORD_TOO_SHORT', maxLength: 'PASSWORD_TOO_LONG' },
-  new_password: { minLength: 'PASSWORD_TOO_SHORT', maxLength: 'PASSWORD_TOO_LONG' }
+  new_password: { minLength: 'PASSWORD_TOO_SHORT', maxLength: 'PASSWORD_TOO_LONG' },
+  verification_code: { minLength: 'CODE_MISSING', pattern: 'CODE_MALFORMED' },
+  code: { minLength: 'CODE_MISSING', pattern: 'CODE_MALFORMED' }
 }
 
 /** The driver's errors for a database it cannot reach: a passing outage, not a bug. */
 const databaseUnreachable = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoTopologyClosedError', 'MongoNotConnectedError'])
 
-function validationAnswer (error: FastifyError): ErrorAnswer {
+/** Whether the route that failed documents a code (a route without a response schema for its status takes any). */
+export type Documents = (code: ErrorCode) => boolean
+
+function validationAnswer (error: FastifyError, documents: Documents): ErrorAnswer {
   const first = error.validation?.[0]
   const field = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : (first?.params as { missingProperty?: string } | undefined)?.missingProperty
   const ruleCode = field && first ? fieldRuleCodes[field]?.[first.keyword] : undefined
-  if (ruleCode) return { code: ruleCode, details: { field } }
+  // A field of the same name on another route (a password being proved is not one being set) keeps the generic code.
+  if (ruleCode && documents(ruleCode)) return { code: ruleCode, details: { field } }
   return { code: 'VALIDATION_FAILED', message: `Invalid ${error.validationContext ?? 'request'}: ${error.message}`, details: field ? { field } : {} }
 }
 
 /** Every error, whoever raised it, as the API's JSON error with a stable code. */
-export function answerFor (error: FastifyError): ErrorAnswer {
+export function answerFor (error: FastifyError, documents: Documents = () => true): ErrorAnswer {
   if (error instanceof Refusal) return { code: error.code, message: error.message, details: error.details }
-  if (error.validation) return validationAnswer(error)
+  if (error.validation) return validationAnswer(error, documents)
   // fast-jwt's own errors (bad algorithm, malformed token, key lookup) reach here unwrapped at times.
   const known = error.code?.startsWith('FAST_JWT_') ? 'TOKEN_INVALID' : (error.code ? frameworkCodes[error.code] : undefined)
   if (known) return { code: known }
@@ -88,7 +94,7 @@ export interface ErrorHandlingOptions {
 
 async function errorHandling (fastify: FastifyInstance, { onUndocumented }: ErrorHandlingOptions): Promise<void> {
   fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const answer = answerFor(error)
+    const answer = answerFor(error, (code) => documentedCodes(request, statusOf(code))?.includes(code) ?? true)
     const status = statusOf(answer.code)
     if (status >= 500 && answer.code !== 'DATABASE_UNAVAILABLE') request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: answer.code, statusCode: status }, 'request refused')
@@ -108,14 +114,20 @@ async function errorHandling (fastify: FastifyInstance, { onUndocumented }: Erro
       if (!routes.hasRoute(method, route.url)) routes.on(method, route.url, () => {})
     }
   })
-  fastify.setNotFoundHandler(async (request, reply) => {
+  async function answerUnrouted (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const path = request.url.split('?')[0] ?? '/'
     const allowed = (['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const).filter((method) => routes.find(method, path) !== null)
     if (allowed.length > 0) {
       return await sendError(reply, { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here; use ${allowed.join(', ')}.`, headers: { allow: allowed.join(', ') } })
     }
     return await sendError(reply, { code: 'NOT_FOUND', message: 'There is nothing at this address.' })
+  }
+  // Answered before the body is read: a method with a body (QUERY, PUT...) on a path that does not
+  // take it is a 405, whatever its Content-Type.
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return await answerUnrouted(request, reply)
   })
+  fastify.setNotFoundHandler(answerUnrouted)
 }
 
 export default fp(errorHandling, { name: 'error-handling' })

@@ -41,7 +41,7 @@ export const basicAuthFailures: ErrorCode[] = ['AUTH_REQUIRED', 'INVALID_CREDENT
 export const bearerFailures: ErrorCode[] = ['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED']
 export const newPasswordFailures: ErrorCode[] = ['PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON']
 
-export const Email = Type.String({ minLength: 1, maxLength: 320, description: 'Trimmed, NFC-normalised and lower-cased before use.', examples: ['foo@bar.com'] })
+export const Email = Type.String({ minLength: 1, maxLength: 320, description: 'Trimmed, NFC-normalised and lower-cased before use.', examples: ['you@example.com'] })
 /** A password being proved: anything up to a bound; the wrong ones are refused as credentials. */
 export const Password = Type.String({ minLength: 1, maxLength: 1024 })
 /** A password being set: the length rules are in the schema; the common-password rule is not. */
@@ -51,8 +51,16 @@ export const NewPassword = Type.String({
   description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters (Unicode code points); common passwords are refused.`
 })
 
-export const Credentials = Type.Object({ email: Email, password: Password }, { additionalProperties: false })
-export const NewCredentials = Type.Object({ email: Email, password: NewPassword }, { additionalProperties: false })
+/**
+ * An emailed code as a route takes it: exactly CODE_LENGTH ASCII digits. Empty breaks minLength
+ * (CODE_MISSING), anything else the pattern (CODE_MALFORMED): see fieldRuleCodes in errors.ts.
+ */
+export function EmailedCode (length: number, description: string) {
+  return Type.String({ minLength: 1, pattern: `^[0-9]{${length}}$`, description, examples: ['0427135986'.slice(0, length)] })
+}
+
+export const Credentials = Type.Object({ email: Email, password: Password })
+export const NewCredentials = Type.Object({ email: Email, password: NewPassword })
 export type Credentials = Static<typeof Credentials>
 
 /** Every successful answer says what happened, in words. */

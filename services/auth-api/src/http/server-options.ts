@@ -15,6 +15,8 @@ export function serverOptions (trustProxy: string) {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     http: { headersTimeout: 15_000 },
+    // Fields a schema does not name are dropped, never refused (they cannot grant anything), so
+    // the schemas leave additionalProperties open and the OpenAPI document promises no refusal.
     ajv: { customOptions: { coerceTypes: 'array' as const, removeAdditional: 'all' as const } },
     // Errors raised before routing (a malformed or overlong path) answer like every other error.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {

@@ -9,7 +9,7 @@ import { assertWellFormedCode, presentedCode, useCode } from '../codes/code-atte
 import { issueCode } from '../codes/issue-code.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { accountEvent, appendToOutbox, requestContext } from '../events/outbox.js'
-import { Done, Email, NewPassword, errorResponses, lockedOut, newPasswordFailures, rateLimited } from '../http/schemas.js'
+import { Done, Email, EmailedCode, NewPassword, errorResponses, lockedOut, newPasswordFailures, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
 import { endEverySession } from '../sessions/session-lifecycle.js'
 
@@ -51,7 +51,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['Password reset'],
       summary: 'Email a reset code',
       description: '202 for every well-formed address, whether or not it has an account, and in the same time: the work happens after the answer. Active accounts get a code by email, within limits of their own (RESEND_INTERVAL_SECONDS, CODE_MAILS_PER_DAY), apart from those of activation codes.',
-      body: Type.Object({ email: Email }, { additionalProperties: false }),
+      body: Type.Object({ email: Email }),
       response: { 202: ResetRequested, ...errorResponses(['EMAIL_INVALID', ...rateLimited]) }
     }
   }, async (request, reply) => {
@@ -77,10 +77,10 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Same code rules as activation: lifetime, attempts, single use; but a wrong, expired or used-up code, or an address without an active account, all answer 403 CODE_REJECTED, so nothing tells which addresses have accounts. Each try counts toward the address\'s lockout. Signs out every session.',
       body: Type.Object({
         email: Email,
-        code: Type.Optional(Type.String({ maxLength: 32 })),
-        verification_code: Type.Optional(Type.String({ maxLength: 32, description: 'Alias of code.' })),
+        code: Type.Optional(EmailedCode(fastify.codes.length, 'The digits from the email.')),
+        verification_code: Type.Optional(EmailedCode(fastify.codes.length, 'Alias of code.')),
         new_password: NewPassword
-      }, { additionalProperties: false }),
+      }),
       response: { 200: Done, ...errorResponses(['CODE_MISSING', 'CODE_MALFORMED', ...newPasswordFailures, 'CODE_REJECTED', ...lockedOut, ...rateLimited]) }
     }
   }, async (request) => {

@@ -47,7 +47,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Signs out every session, this one included: sign in again with the new password. Publishes user.password_changed. With X-Token-Transport: cookie, the session cookies are cleared.',
       security: bearerAuthSecurity,
       headers: TransportHeaders,
-      body: Type.Object({ current_password: Password, new_password: NewPassword }, { additionalProperties: false }),
+      body: Type.Object({ current_password: Password, new_password: NewPassword }),
       response: { 200: Done, ...errorResponses([...newPasswordFailures, ...bearerFailures, 'INVALID_PASSWORD', ...lockedOut]) }
     }
   }, async (request, reply) => {
@@ -75,7 +75,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Needs the password. Personal data is erased, every session ends, the address is free again, and user.deleted is published. With X-Token-Transport: cookie, the session cookies are cleared.',
       security: bearerAuthSecurity,
       headers: TransportHeaders,
-      body: Type.Object({ password: Password }, { additionalProperties: false }),
+      body: Type.Object({ password: Password }),
       response: { 200: Done, ...errorResponses([...bearerFailures, 'INVALID_PASSWORD', ...lockedOut]) }
     }
   }, async (request, reply) => {

@@ -15,7 +15,7 @@ export interface IntrospectionOptions {
 const IntrospectionRequest = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 4096 }),
   token_type_hint: Type.Optional(Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')]))
-}, { additionalProperties: false })
+})
 
 const Introspection = Type.Object({
   active: Type.Boolean(),

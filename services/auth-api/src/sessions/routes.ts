@@ -20,13 +20,13 @@ const Tokens = Type.Object({
 
 const RefreshBody = Type.Object({
   refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 256 }))
-}, { additionalProperties: false })
+})
 
 const LogoutQuery = Type.Object({
   scope: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('global')], {
     description: '`local` (default): the session of the refresh token. `global`: every session of the account; needs the access token (Authorization: Bearer).'
   }))
-}, { additionalProperties: false })
+})
 
 function presentedRefreshToken (request: FastifyRequest & { body: { refresh_token?: string } }): string {
   const presented = request.body.refresh_token ?? (wantsCookie(request) ? request.cookies[REFRESH_COOKIE] : undefined)
