@@ -76,8 +76,8 @@ export function answerFor (error: FastifyError, documents: Documents = () => tru
 
 /** The codes a route's response schema lists for a status (see schemas.ts, errorResponses). */
 function documentedCodes (request: FastifyRequest, status: number): string[] | undefined {
-  const response = request.routeOptions.schema?.response as Record<string, { properties?: { code?: { anyOf?: Array<{ const?: string }> } } }> | undefined
-  return response?.[status]?.properties?.code?.anyOf?.map((option) => option.const ?? '')
+  const response = request.routeOptions.schema?.response as Record<string, { properties?: { code?: { enum?: string[] } } }> | undefined
+  return response?.[status]?.properties?.code?.enum
 }
 
 export interface UndocumentedError {
