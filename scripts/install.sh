@@ -106,7 +106,7 @@ build_into_cache() {
 }
 
 mongo_sources_hash() {
-  sources_hash "$MONGO_SERVER_SOURCES/pom.xml" "$MONGO_SERVER_SOURCES/MongoServerLauncher.java"
+  sources_hash "$MONGO_SERVER_SOURCES/pom.xml" "$MONGO_SERVER_SOURCES"/*.java
 }
 
 build_mongo_server() {
@@ -122,7 +122,7 @@ build_mongo_server() {
   rm "$out/pom.xml" "$out/maven.log"
 
   log "mongo-java-server: compiling the launcher"
-  javac -nowarn -cp "$out/lib/*" -d "$out/classes" "$MONGO_SERVER_SOURCES/MongoServerLauncher.java"
+  javac -nowarn -cp "$out/lib/*" -d "$out/classes" "$MONGO_SERVER_SOURCES"/*.java
 }
 
 install_mongo_server() {

@@ -7,8 +7,7 @@
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.ServerVersion;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.backend.h2.KeyedH2Backend;
 
 public final class MongoServerLauncher {
     private static final String HOST = "127.0.0.1";
@@ -25,7 +24,8 @@ public final class MongoServerLauncher {
         int port = Integer.parseInt(args[0]);
         String file = args.length == 2 ? args[1] : null;
         // The mongodb driver 6.x refuses servers older than 4.2; 5.0 is the newest this library speaks.
-        MongoBackend backend = (file == null ? new MemoryBackend() : new H2Backend(file)).version(ServerVersion.MONGO_5_0);
+        // H2 in both cases (a null file keeps it in memory), with keyed lookups (KeyedH2Backend.java).
+        MongoBackend backend = new KeyedH2Backend(file).version(ServerVersion.MONGO_5_0);
         MongoServer server = new MongoServer(backend);
         server.bind(HOST, port);
 

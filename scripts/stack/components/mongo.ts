@@ -1,7 +1,7 @@
 // mongo-java-server: an embedded MongoDB stand-in on the JVM, keeping its data in one H2 file
 // under .stack/<profile>/mongo, so the data of `npm start` survives a restart.
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MongoClient } from 'mongodb'
 import { canConnect, waitUntil } from '../health.ts'
@@ -24,7 +24,9 @@ const JVM_OPTIONS = [
 /** The hash install.sh writes beside the build, so a changed pom.xml or launcher asks for a rebuild. */
 function sourcesHash (): string {
   const hash = createHash('sha256')
-  for (const file of ['pom.xml', `${LAUNCHER}.java`]) hash.update(readFileSync(join(MONGO_SERVER_SOURCES, file)))
+  // The same files, in the same order, as install.sh's `pom.xml *.java`.
+  const javaSources = readdirSync(MONGO_SERVER_SOURCES).filter((file) => file.endsWith('.java')).sort()
+  for (const file of ['pom.xml', ...javaSources]) hash.update(readFileSync(join(MONGO_SERVER_SOURCES, file)))
   return hash.digest('hex')
 }
 

@@ -72,6 +72,17 @@ t.test('the store isolates single-document writes', async (t) => {
     t.equal((await docs.findOne({ _id: 'fresh' }))?.n, 1, 'and inserts when nothing has the _id')
   })
 
+  t.test('a guarded filter that names a unique key finds exactly what the whole filter matches', async (t) => {
+    await docs.insertOne({ _id: 'guarded-lookup', email: 'guarded@example.com', state: 'active' })
+    t.ok(await docs.findOne({ _id: 'guarded-lookup', state: 'active' }), 'by _id and state')
+    t.equal(await docs.findOne({ _id: 'guarded-lookup', state: 'pending' }), null, 'not when the rest differs')
+    t.ok(await docs.findOne({ email: 'guarded@example.com', state: 'active' }), 'by a unique field and state')
+    t.equal(await docs.findOne({ email: 'guarded@example.com', state: 'pending' }), null)
+    t.ok(await docs.findOne({ _id: 'guarded-lookup', $or: [{ state: 'pending' }, { state: 'active' }] }), 'with operators beside the key')
+    t.equal(await docs.findOneAndUpdate({ _id: 'guarded-lookup', state: 'pending' }, { $set: { state: 'x' } }), null)
+    t.equal((await docs.findOne({ _id: 'guarded-lookup' }))?.state, 'active', 'and a guarded write that misses changes nothing')
+  })
+
   t.test('the operators the outbox relies on', async (t) => {
     const now = new Date()
     await docs.insertOne({ _id: 'outbox', outbox: { a: { at: now } } })

@@ -1,0 +1,105 @@
+// mongo-java-server's H2 storage, with one change to how queries find their documents.
+//
+// mongo-java-server uses a unique index only when a filter names exactly that index's keys:
+// `{_id: id}` is a lookup, but `{_id: id, status: 'pending'}` reads the whole collection. The
+// data layer's writes are guarded (`findOneAndUpdate({_id, status, ...})`), so on the stand-in
+// every one of them scanned every account. Here a filter that gives every key of a unique index
+// as a plain value is narrowed to that index's entry, and the documents found are still matched
+// against the whole filter, so results are exactly the library's; only the scan goes. MongoDB
+// itself plans such queries on the index anyway.
+//
+// In the library's package: H2Database keeps the names of its storage maps package-private.
+package de.bwaldvogel.mongo.backend.h2;
+
+import java.lang.reflect.Field;
+import java.util.Collection;
+
+import org.h2.mvstore.MVStore;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.bson.BsonRegularExpression;
+import de.bwaldvogel.mongo.bson.Document;
+
+public final class KeyedH2Backend extends H2Backend {
+
+    /** A file keeps the data across restarts; null keeps it in memory. */
+    public KeyedH2Backend(String fileName) {
+        super(MVStore.open(fileName));
+    }
+
+    @Override
+    protected MongoDatabase openOrCreateDatabase(String databaseName) {
+        return new KeyedH2Database(databaseName, getMvStore(), getCursorRegistry());
+    }
+
+    private static final class KeyedH2Database extends H2Database {
+
+        KeyedH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
+            super(databaseName, mvStore, cursorRegistry);
+        }
+
+        /** As H2Database opens a collection (same maps, same names), but with keyed lookups. */
+        @Override
+        protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+            // Called from H2Database's own constructor, before a field of ours could be set.
+            MVStore mvStore = storeOf(this);
+            String fullCollectionName = getFullCollectionNamespace(collectionName);
+            return new KeyedH2Collection(this, collectionName, options,
+                mvStore.openMap(DATABASES_PREFIX + fullCollectionName), mvStore.openMap("meta." + fullCollectionName), cursorRegistry);
+        }
+
+        private static MVStore storeOf(H2Database database) {
+            try {
+                Field field = H2Database.class.getDeclaredField("mvStore");
+                field.setAccessible(true);
+                return (MVStore) field.get(database);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("this launcher expects mongo-java-server's H2Database of 1.47.0", e);
+            }
+        }
+    }
+
+    private static final class KeyedH2Collection extends H2Collection {
+
+        KeyedH2Collection(MongoDatabase database, String collectionName, CollectionOptions options,
+                          org.h2.mvstore.MVMap<Object, Document> dataMap, org.h2.mvstore.MVMap<String, Object> metaMap,
+                          CursorRegistry cursorRegistry) {
+            super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
+        }
+
+        @Override
+        protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize, Document fieldSelector) {
+            for (Index<Object> index : getIndexes()) {
+                Document keyOnly = keyOnlyQuery(index, query);
+                if (keyOnly != null) {
+                    return matchDocuments(query, index.getPositions(keyOnly), orderBy, numberToSkip, limit, batchSize, fieldSelector);
+                }
+            }
+            return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+        }
+
+        /** The part of the filter a unique index can answer, when the filter holds more than that; null otherwise. */
+        private static Document keyOnlyQuery(Index<Object> index, Document query) {
+            if (!index.isUnique() || query.keySet().size() <= index.getKeys().size()) {
+                return null;
+            }
+            Document keyOnly = new Document();
+            for (IndexKey key : index.getKeys()) {
+                Object value = query.get(key.getKey());
+                boolean plain = value != null && !(value instanceof Document) && !(value instanceof Collection)
+                    && !BsonRegularExpression.isRegularExpression(value);
+                if (!plain) {
+                    return null;
+                }
+                keyOnly.put(key.getKey(), value);
+            }
+            return keyOnly;
+        }
+    }
+}
