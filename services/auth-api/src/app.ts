@@ -1,4 +1,5 @@
 import fastifyFormbody from '@fastify/formbody'
+import { requestLogging } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
 import accounts from './accounts/accounts.js'
 import activation from './activation/routes.js'
@@ -39,6 +40,7 @@ const DAY_MS = 86_400_000
 export default async function app (fastify: FastifyInstance, { config, clock, databaseName, onUndocumentedError }: AppOptions): Promise<void> {
   fastify.decorate('clock', clock ?? (() => new Date()))
 
+  await fastify.register(requestLogging)
   await fastify.register(authMetrics, { host: config.METRICS_HOST, port: config.METRICS_PORT })
   await fastify.register(errorHandling, { ...(onUndocumentedError ? { onUndocumented: onUndocumentedError } : {}) })
   // The API speaks JSON and HTML forms only; a text/plain body is refused (415), not half-parsed.

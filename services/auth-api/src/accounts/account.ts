@@ -71,6 +71,9 @@ export interface AccountDocument {
   purgeAt?: Date
 }
 
+/** An account as authenticated routes see it: what they never read is left in the database. */
+export type SignedInAccount = Omit<AccountDocument, 'outbox' | 'codes' | 'mailQuota'>
+
 export function isAdmin (account: Pick<AccountDocument, 'roles'>): boolean {
   return account.roles.includes('admin')
 }

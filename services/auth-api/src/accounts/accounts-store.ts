@@ -1,5 +1,5 @@
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb'
-import type { AccountDocument } from './account.js'
+import type { AccountDocument, SignedInAccount } from './account.js'
 
 const DUPLICATE_KEY = 11000
 
@@ -30,6 +30,11 @@ export class AccountStore {
     return await this.collection.findOne({ _id: id })
   }
 
+  /** The account as authenticated routes use it: without the outbox, codes and quotas they never read. */
+  async signedIn (id: string): Promise<SignedInAccount | null> {
+    return await this.collection.findOne<SignedInAccount>({ _id: id }, { projection: { outbox: 0, codes: 0, mailQuota: 0 } })
+  }
+
   async byEmail (email: string): Promise<AccountDocument | null> {
     return await this.collection.findOne({ email })
   }
@@ -45,14 +50,19 @@ export class AccountStore {
     }
   }
 
-  /** Applies `update` if the account still matches `expected`; null when it no longer does. */
+  /** Applies `update` if the account still matches `expected`; the account after it, or null when it no longer matched. */
   async update (id: string, expected: Filter<AccountDocument>, update: UpdateFilter<AccountDocument>, now: Date): Promise<AccountDocument | null> {
-    return await this.collection.findOneAndUpdate(
-      { ...expected, _id: id },
-      { ...update, $set: { ...update.$set, updatedAt: now } },
-      { returnDocument: 'after' }
-    )
+    return await this.collection.findOneAndUpdate({ ...expected, _id: id }, stamped(update, now), { returnDocument: 'after' })
   }
+
+  /** As `update`, for a caller that needs only to know whether it applied: nothing comes back. */
+  async apply (id: string, expected: Filter<AccountDocument>, update: UpdateFilter<AccountDocument>, now: Date): Promise<boolean> {
+    return (await this.collection.updateOne({ ...expected, _id: id }, stamped(update, now))).matchedCount === 1
+  }
+}
+
+function stamped (update: UpdateFilter<AccountDocument>, now: Date): UpdateFilter<AccountDocument> {
+  return { ...update, $set: { ...update.$set, updatedAt: now } }
 }
 
 /**

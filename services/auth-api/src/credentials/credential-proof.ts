@@ -25,7 +25,7 @@ export async function proveCredentials (app: FastifyInstance, rawEmail: string, 
 }
 
 /** Proves the password of an account already signed in (before a sensitive change); failures count toward the lockout. */
-export async function confirmPassword (app: FastifyInstance, account: AccountDocument, password: string, field: string): Promise<void> {
+export async function confirmPassword (app: FastifyInstance, account: Pick<AccountDocument, 'email' | 'passwordHash'>, password: string, field: string): Promise<void> {
   await app.signInAttempts.reserve(account.email, app.clock())
   const valid = password.length <= MAX_PASSWORD_INPUT && await app.passwords.verify(account.passwordHash, password)
   app.authMetrics.signIns.inc({ result: valid ? 'success' : 'failure' })

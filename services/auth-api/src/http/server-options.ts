@@ -7,6 +7,8 @@ export function serverOptions (trustProxy: string) {
   return {
     // Nginx sets X-Request-Id on every request; it becomes our request id and log reqId.
     requestIdHeader: 'x-request-id',
+    // One line per request instead (shared requestLogging, registered by the app).
+    disableRequestLogging: true,
     genReqId: () => randomUUID(),
     trustProxy,
     bodyLimit: 64 * 1024,

@@ -104,7 +104,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
     const { sessionIds, update } = endEverySession(account)
     const event = accountEvent(EventTypes.passwordChanged, account._id, { userId: account._id, sessionIds }, context)
     const now = fastify.clock()
-    const reset = await fastify.accounts.update(account._id, { status: 'active', 'codes.password-reset.hash': code.hash }, combine(
+    const reset = await fastify.accounts.apply(account._id, { status: 'active', 'codes.password-reset.hash': code.hash }, combine(
       { $set: { passwordHash }, $unset: { 'codes.password-reset': '' } }, update, appendToOutbox(event, context)
     ), now)
     // The same code was used by a parallel request first: it works once.

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import type { AccountDocument } from '../accounts/account.js'
+import type { SignedInAccount } from '../accounts/account.js'
 
 /** What an account looks like to its owner and to administrators: no secrets, no internals. */
 export const Profile = Type.Object({
@@ -13,7 +13,7 @@ export const Profile = Type.Object({
   sessions: Type.Integer({ minimum: 0, description: 'Sign-ins still open.' })
 })
 
-export function profileOf (account: AccountDocument) {
+export function profileOf (account: SignedInAccount) {
   return {
     id: account._id,
     email: account.email,

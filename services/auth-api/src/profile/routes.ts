@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
-import type { AccountDocument } from '../accounts/account.js'
+import type { SignedInAccount } from '../accounts/account.js'
 import { combine } from '../accounts/accounts-store.js'
 import { confirmPassword } from '../credentials/credential-proof.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
@@ -20,7 +20,7 @@ const TOMBSTONE_RETENTION_MS = 30 * 86_400_000
  * out through the outbox; the relay removes it once they are published. The address is freed at
  * once: the tombstone keeps only the account id.
  */
-function tombstone (account: AccountDocument, context: RequestContext, now: Date) {
+function tombstone (account: SignedInAccount, context: RequestContext, now: Date) {
   const { sessionIds, update } = endEverySession(account)
   const event = accountEvent(EventTypes.userDeleted, account._id, { userId: account._id, email: account.email, sessionIds }, context)
   return combine(update, appendToOutbox(event, context), {
@@ -58,7 +58,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     const context = requestContext(request)
     const { sessionIds, update } = endEverySession(account)
     const event = accountEvent(EventTypes.passwordChanged, account._id, { userId: account._id, sessionIds }, context)
-    const changed = await fastify.accounts.update(account._id, { status: 'active', passwordHash: account.passwordHash },
+    const changed = await fastify.accounts.apply(account._id, { status: 'active', passwordHash: account.passwordHash },
       combine({ $set: { passwordHash } }, update, appendToOutbox(event, context)), fastify.clock())
     // Someone changed the password in between: the one just proved is no longer current.
     if (!changed) throw new Refusal('INVALID_PASSWORD', { field: 'current_password' })
@@ -82,7 +82,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     const account = request.currentUser!
     await confirmPassword(fastify, account, request.body.password, 'password')
     const now = fastify.clock()
-    const deleted = await fastify.accounts.update(account._id, { status: { $ne: 'deleted' } }, tombstone(account, requestContext(request), now), now)
+    const deleted = await fastify.accounts.apply(account._id, { status: { $ne: 'deleted' } }, tombstone(account, requestContext(request), now), now)
     if (deleted) void fastify.outbox.publishSoon(account._id)
     request.log.info({ event: 'account.deleted', userId: account._id }, 'account deleted')
     forgetSessionCookies(request, reply)

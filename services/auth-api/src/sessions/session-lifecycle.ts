@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { EventTypes, type SessionEndReason } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
 import type { UpdateFilter } from 'mongodb'
-import type { AccountDocument, SessionRecord } from '../accounts/account.js'
+import type { AccountDocument, SessionRecord, SignedInAccount } from '../accounts/account.js'
 import { combine } from '../accounts/accounts-store.js'
 import { accountEvent, appendToOutbox, type RequestContext } from '../events/outbox.js'
 import { Refusal } from '../refusal.js'
@@ -37,7 +37,7 @@ function endSessions (accountId: string, sessionIds: string[], reason: SessionEn
  * The update that ends every session of the account (a password change, disabling, deletion):
  * the caller announces it with its own event, which lists the sessions that ended.
  */
-export function endEverySession (account: AccountDocument): { sessionIds: string[], update: UpdateFilter<AccountDocument> } {
+export function endEverySession (account: Pick<AccountDocument, 'sessions'>): { sessionIds: string[], update: UpdateFilter<AccountDocument> } {
   return { sessionIds: Object.keys(account.sessions), update: { $set: { sessions: {} } } }
 }
 
@@ -57,7 +57,7 @@ export async function startSession (app: FastifyInstance, account: AccountDocume
   const live = byAge.filter(([, session]) => session.expiresAt > now).map(([id]) => id)
   const overLimit = live.slice(0, Math.max(0, live.length - (app.policy.maxSessions - 1)))
 
-  const started = await app.accounts.update(
+  const started = await app.accounts.apply(
     account._id,
     { status: 'active', passwordHash: account.passwordHash },
     combine(
@@ -69,7 +69,7 @@ export async function startSession (app: FastifyInstance, account: AccountDocume
   )
   if (!started) throw new Refusal('INVALID_CREDENTIALS')
   if (overLimit.length > 0) void app.outbox.publishSoon(account._id)
-  return tokensFor(app, started, sessionId, refreshToken)
+  return tokensFor(app, account, sessionId, refreshToken)
 }
 
 /**
@@ -103,7 +103,7 @@ export async function refreshSession (app: FastifyInstance, presented: Presented
   if (concurrent) return tokensFor(app, account, sessionId, successor)
   if (!session.usedHashes.includes(hash)) throw new Refusal('REFRESH_INVALID')
 
-  const ended = await app.accounts.update(accountId, { [path]: { $exists: true } }, endSessions(accountId, [sessionId], 'refresh_reused', context), now)
+  const ended = await app.accounts.apply(accountId, { [path]: { $exists: true } }, endSessions(accountId, [sessionId], 'refresh_reused', context), now)
   if (ended) void app.outbox.publishSoon(accountId)
   throw new Refusal('REFRESH_REUSED')
 }
@@ -111,7 +111,7 @@ export async function refreshSession (app: FastifyInstance, presented: Presented
 /** Signs out the session a refresh token belongs to; idempotent, and silent about tokens it does not know. */
 export async function endSessionOf (app: FastifyInstance, presented: PresentedRefreshToken, context: RequestContext): Promise<void> {
   const path = `sessions.${presented.sessionId}`
-  const ended = await app.accounts.update(
+  const ended = await app.accounts.apply(
     presented.accountId,
     { $or: [{ [`${path}.refreshHash`]: presented.hash }, { [`${path}.usedHashes`]: presented.hash }] },
     endSessions(presented.accountId, [presented.sessionId], 'logout', context),
@@ -121,8 +121,8 @@ export async function endSessionOf (app: FastifyInstance, presented: PresentedRe
 }
 
 /** Signs out every session of the account. */
-export async function endAllSessions (app: FastifyInstance, account: AccountDocument, context: RequestContext): Promise<void> {
+export async function endAllSessions (app: FastifyInstance, account: SignedInAccount, context: RequestContext): Promise<void> {
   const { sessionIds, update } = endEverySession(account)
-  const ended = await app.accounts.update(account._id, { status: account.status }, combine(update, announceEnded(account._id, sessionIds, 'logout_everywhere', context)), app.clock())
+  const ended = await app.accounts.apply(account._id, { status: account.status }, combine(update, announceEnded(account._id, sessionIds, 'logout_everywhere', context)), app.clock())
   if (ended) void app.outbox.publishSoon(account._id)
 }

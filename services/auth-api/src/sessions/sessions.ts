@@ -1,12 +1,13 @@
 import { hkdfSync, randomUUID } from 'node:crypto'
 import fastifyCookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
+import { createSigner } from 'fast-jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { isAdmin, type AccountDocument } from '../accounts/account.js'
+import { isAdmin, type AccountDocument, type SignedInAccount } from '../accounts/account.js'
 import { Refusal } from '../refusal.js'
 import { RefreshTokens } from './refresh-tokens.js'
-import { SIGNING_ALGORITHM, SigningKeys } from './signing-keys.js'
+import { SIGNING_ALGORITHM, SigningKeys, type SigningKey } from './signing-keys.js'
 
 export interface AccessClaims {
   sub: string
@@ -35,14 +36,14 @@ declare module 'fastify' {
     accessTokenTtlSeconds: number
     issueAccessToken (account: AccountDocument, sessionId: string): string
     /** Whether an access token's account and session are still live; the claims when they are. */
-    liveAccessToken (token: string): Promise<{ claims: AccessClaims, account: AccountDocument } | null>
+    liveAccessToken (token: string): Promise<{ claims: AccessClaims, account: SignedInAccount } | null>
     /** onRequest: a valid access token of a live session of an active account; sets currentUser and sessionId. */
     authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void>
     /** onRequest: as authenticate, and the account has the admin role. */
     requireAdmin (request: FastifyRequest, reply: FastifyReply): Promise<void>
   }
   interface FastifyRequest {
-    currentUser: AccountDocument | null
+    currentUser: SignedInAccount | null
     sessionId: string | null
   }
 }
@@ -65,7 +66,7 @@ const KEY_RELOAD_MS = 60_000
 const ISSUED_AT_LEEWAY_SECONDS = 30
 
 /** A session is live while it exists on its account and has not expired. */
-export function isLiveSession (account: AccountDocument, sessionId: string, now: Date): boolean {
+export function isLiveSession (account: Pick<AccountDocument, 'status' | 'sessions'>, sessionId: string, now: Date): boolean {
   const session = account.sessions[sessionId]
   return account.status === 'active' && session !== undefined && session.expiresAt > now
 }
@@ -103,25 +104,28 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
   }
 
   /** The account behind verified claims, when the token was issued in the past and its session still lives. */
-  async function liveAccount (claims: Partial<AccessClaims>): Promise<AccountDocument | null> {
+  async function liveAccount (claims: Partial<AccessClaims>): Promise<SignedInAccount | null> {
     const now = fastify.clock()
     if ((claims.iat ?? Infinity) > now.getTime() / 1000 + ISSUED_AT_LEEWAY_SECONDS) throw new Refusal('TOKEN_INVALID')
-    const account = claims.sub ? await fastify.accounts.byId(claims.sub) : null
+    const account = claims.sub ? await fastify.accounts.signedIn(claims.sub) : null
     return account && claims.sid && isLiveSession(account, claims.sid, now) ? account : null
   }
 
+  // Verification only: tokens are signed below, with one signer per key.
   await fastify.register(fastifyJwt, {
-    secret: { private: keys.current().privateKeyPem, public: publicKeyForToken as unknown as string },
+    secret: { public: publicKeyForToken as unknown as string },
     // The key lookup needs the header (kid), so decoding hands over the complete token.
     decode: { complete: true },
-    sign: { algorithm: SIGNING_ALGORITHM, iss: options.issuer, aud: options.audience, expiresIn: options.accessTokenTtlSeconds },
     verify: {
       algorithms: [SIGNING_ALGORITHM],
       allowedIss: options.issuer,
       allowedAud: options.audience,
       requiredClaims: ['sub', 'sid', 'iss', 'aud', 'iat', 'exp'],
       maxAge: options.accessTokenTtlSeconds * 1000,
-      clockTolerance: 5_000
+      clockTolerance: 5_000,
+      // A token already verified is not verified again (fast-jwt keeps the result until the
+      // token expires); whether its session still lives is looked up on every request anyway.
+      cache: 1_000
     },
     trusted: async (request: FastifyRequest, claims: Partial<AccessClaims>) => {
       const account = await liveAccount(claims)
@@ -131,13 +135,18 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
     }
   })
 
-  fastify.decorate('issueAccessToken', (account: AccountDocument, sessionId: string): string => {
-    const signingKey = keys.current()
-    return fastify.jwt.sign(
-      { sub: account._id, sid: sessionId, email: account.email, roles: account.roles, jti: randomUUID() },
-      { key: signingKey.privateKeyPem, kid: signingKey.kid }
-    )
-  })
+  // A signer parses its key once; built per call, it would parse the PEM for every token.
+  const signers = new Map<string, (payload: Record<string, unknown>) => string>()
+  const signerFor = (key: SigningKey): (payload: Record<string, unknown>) => string => {
+    let signer = signers.get(key.kid)
+    if (!signer) {
+      signer = createSigner({ key: key.privateKeyPem, algorithm: SIGNING_ALGORITHM, kid: key.kid, iss: options.issuer, aud: options.audience, expiresIn: options.accessTokenTtlSeconds * 1000 })
+      signers.set(key.kid, signer)
+    }
+    return signer
+  }
+  fastify.decorate('issueAccessToken', (account: AccountDocument, sessionId: string): string =>
+    signerFor(keys.current())({ sub: account._id, sid: sessionId, email: account.email, roles: account.roles, jti: randomUUID() }))
 
   fastify.decorate('liveAccessToken', async (token: string) => {
     try {
