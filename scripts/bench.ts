@@ -44,6 +44,8 @@ const FEW_ACCOUNTS = 100
 const MANY_ACCOUNTS = Math.max(FEW_ACCOUNTS, setting('BENCH_ACCOUNTS', 50_000))
 /** libuv's default pool size: the replicas do not set UV_THREADPOOL_SIZE. */
 const REPLICA_THREADS = 4
+/** How long the stack's CPU is read while no request is in flight. */
+const IDLE_SECONDS = Math.min(SECONDS, 5)
 /** How long the mail of the registrations may take to reach MailHog after the measure. */
 const DRAIN_TIMEOUT_MS = 120_000
 
@@ -61,6 +63,14 @@ interface Measured {
 }
 
 const measures: Measured[] = []
+/** The stack's own CPU with no request in flight: the relay's and retention's sweeps, the broker's timers. */
+const idle: Array<{ name: string, cpu: CpuUsage }> = []
+
+async function measuredIdle (name: string): Promise<void> {
+  const before = cpuSnapshot(profile)
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
+  idle.push({ name, cpu: cpuBetween(before, cpuSnapshot(profile)) })
+}
 
 /** Runs one measure through the stack, with the stack's CPU read around it. */
 async function measured (name: string, expected: number, work: (i: number) => Promise<number>, settle?: (throughput: Throughput) => Promise<string>): Promise<Measured> {
@@ -101,19 +111,36 @@ async function signIn (email: string): Promise<string> {
 
 const randomBelow = (n: number): number => Math.floor(Math.random() * n)
 
+/** Mails MailHog should hold: one per registration so far (the inbox is emptied at the start). */
+let mailsExpected = 0
+
 async function mailCount (): Promise<number> {
   const answer = await client.send(`${profile.urls.inboxApi}/v2/messages?limit=1`, 'GET')
   return (JSON.parse(answer.body) as { total: number }).total
 }
 
-/** Waits until MailHog holds `expected` mails: the registrations' work is done once their mail is delivered. */
-async function mailDelivered (expected: number): Promise<string> {
+const runId = Date.now().toString(36)
+let registered = 0
+
+/** Registrations of new addresses; the CPU window lasts until their activation mails reach MailHog. */
+async function registrations (name: string): Promise<Measured> {
+  return await measured(name, 201,
+    async (i) => await statusOf('/register', 'POST', { email: `reg-${runId}-${registered + i}@bench.example.com`, password: BENCH_PASSWORD }),
+    async (throughput) => {
+      registered += throughput.ok + sum([...throughput.unexpected.values()])
+      return await mailDelivered(throughput.ok)
+    })
+}
+
+/** Waits until MailHog holds the `count` mails of the last registrations too: their work is done once the mail is delivered. */
+async function mailDelivered (count: number): Promise<string> {
+  mailsExpected += count
   const started = performance.now()
-  while (await mailCount() < expected) {
-    if (performance.now() - started > DRAIN_TIMEOUT_MS) return `only ${await mailCount()} of ${expected} mails delivered after ${DRAIN_TIMEOUT_MS / 1000} s`
+  while (await mailCount() < mailsExpected) {
+    if (performance.now() - started > DRAIN_TIMEOUT_MS) return `ended ${DRAIN_TIMEOUT_MS / 1000} s after the measure with ${mailsExpected - await mailCount()} of its ${count} activation mails still undelivered`
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return `includes delivering the ${expected} activation mails, done ${((performance.now() - started) / 1000).toFixed(1)} s after the measure`
+  return `includes delivering its ${count} activation mails, done ${((performance.now() - started) / 1000).toFixed(1)} s after the measure`
 }
 
 function replicaRssMiB (): number[] {
@@ -163,21 +190,21 @@ async function main (): Promise<void> {
 
     await seed(db, 0, FEW_ACCOUNTS, await argon2.hash(BENCH_PASSWORD, OWASP))
     const passwordHash = (await db.collection('users').findOne({ email: seededEmail(0) }))!.passwordHash as string
+    await measuredIdle(`idle, ${FEW_ACCOUNTS} accounts`)
     const loginFew = await measured(`POST /login, ${FEW_ACCOUNTS} accounts`, 200,
       async () => await statusOf('/login', 'POST', { email: seededEmail(randomBelow(FEW_ACCOUNTS)), password: BENCH_PASSWORD }))
 
-    const runId = Date.now().toString(36)
-    const register = await measured('POST /register', 201,
-      async (i) => await statusOf('/register', 'POST', { email: `reg-${runId}-${i}@bench.example.com`, password: BENCH_PASSWORD }),
-      async (throughput) => await mailDelivered(throughput.ok))
+    const register = await registrations(`POST /register, ${FEW_ACCOUNTS} accounts`)
 
     const tokens = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, i) => await signIn(seededEmail(i % FEW_ACCOUNTS))))
     const bare = await measured('GET /bare', 200, async () => await statusOf('/bare', 'GET'))
     const me = await measured('GET /me', 200, async (i) => await statusOf('/me', 'GET', undefined, tokens[i % CONCURRENCY]))
 
     await seed(db, FEW_ACCOUNTS, MANY_ACCOUNTS, passwordHash)
+    await measuredIdle(`idle, ${MANY_ACCOUNTS.toLocaleString('en')} accounts`)
     const loginMany = await measured(`POST /login, ${MANY_ACCOUNTS.toLocaleString('en')} accounts`, 200,
       async () => await statusOf('/login', 'POST', { email: seededEmail(randomBelow(MANY_ACCOUNTS)), password: BENCH_PASSWORD }))
+    const registerMany = await registrations(`POST /register, ${MANY_ACCOUNTS.toLocaleString('en')} accounts`)
 
     const rssAfter = replicaRssMiB()
     const loadAtEnd = loadavg()
@@ -186,13 +213,14 @@ async function main (): Promise<void> {
       ['POST /register vs bare argon2id hash', register.throughput.perSecond, hash.perSecond, '≥ 0.6'],
       [`POST /login (${FEW_ACCOUNTS} accounts) vs bare argon2id verify`, loginFew.throughput.perSecond, verify.perSecond, '≥ 0.85'],
       ['GET /me vs GET /bare, through the same Nginx', me.throughput.perSecond, bare.throughput.perSecond, '≥ 0.3'],
-      [`POST /login among ${MANY_ACCOUNTS.toLocaleString('en')} vs among ${FEW_ACCOUNTS} accounts`, loginMany.throughput.perSecond, loginFew.throughput.perSecond, 'flat (≈ 1)']
+      [`POST /login among ${MANY_ACCOUNTS.toLocaleString('en')} vs among ${FEW_ACCOUNTS} accounts`, loginMany.throughput.perSecond, loginFew.throughput.perSecond, 'flat (≈ 1)'],
+      [`POST /register among ${MANY_ACCOUNTS.toLocaleString('en')} vs among ${FEW_ACCOUNTS} accounts`, registerMany.throughput.perSecond, register.throughput.perSecond, '(no target)']
     ])
     printMeasures()
     printCpu()
     console.log('\nBare argon2id (OWASP: 19 MiB, t=2, p=1, as the API), each in a fresh Node process with UV_THREADPOOL_SIZE = operations in flight:')
     console.log(`  hash ${format(hash.perSecond)}/s with ${cores} in flight (one per core: the yardstick), ${format(oversubscribedHash.perSecond)}/s with ${profile.apiPorts.length * REPLICA_THREADS} in flight (as many as the ${profile.apiPorts.length} replicas' ${REPLICA_THREADS}-thread pools run at once); verify ${format(verify.perSecond)}/s with ${cores}.`)
-    console.log(`  CPU per operation: hash ${hash.cpuMsPerOp.toFixed(1)} ms, verify ${verify.cpuMsPerOp.toFixed(1)} ms.`)
+    console.log(`  CPU per operation: hash ${hash.cpuMsPerOp.toFixed(1)} ms (${oversubscribedHash.cpuMsPerOp.toFixed(1)} ms with ${profile.apiPorts.length * REPLICA_THREADS} in flight), verify ${verify.cpuMsPerOp.toFixed(1)} ms.`)
     console.log(`\nReplica memory (RSS, MiB): ${rssBefore.map(format).join(' / ')} before, ${rssAfter.map(format).join(' / ')} after (total ${format(sum(rssBefore))} → ${format(sum(rssAfter))}).`)
     console.log(`Load average at the end: ${loadAtEnd.map((n) => n.toFixed(2)).join(' / ')}.`)
   } finally {
@@ -232,6 +260,11 @@ function printCpu (): void {
     return [name, ...stack.map(perRequest), perRequest(cpu.clientMs), perRequest(sum(stack) + cpu.clientMs), `${machineShare(cpu.othersMs, cpu.elapsedMs).toFixed(0)} % of the cores`]
   }))
   for (const { name, note } of measures) if (note) console.log(`${name}: the CPU window ${note}.`)
+  console.log(`\nCPU with no request in flight, % of one core (${IDLE_SECONDS} s each: outbox relay and retention sweeps, broker timers)\n`)
+  table(['when', ...kinds.map(({ title }) => title), 'others on the machine'], idle.map(({ name, cpu }) => {
+    const share = (ms: number): string => (100 * ms / cpu.elapsedMs).toFixed(1)
+    return [name, ...kinds.map(({ kind }) => share(cpu.byKind.get(kind) ?? 0)), `${machineShare(cpu.othersMs, cpu.elapsedMs).toFixed(0)} % of the cores`]
+  }))
 }
 
 main().catch((err: unknown) => {
