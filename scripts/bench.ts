@@ -19,6 +19,7 @@ import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import argon2 from 'argon2'
 import { MongoClient, type Db } from 'mongodb'
@@ -46,6 +47,9 @@ const MANY_ACCOUNTS = Math.max(FEW_ACCOUNTS, setting('BENCH_ACCOUNTS', 50_000))
 const REPLICA_THREADS = 4
 /** How long the stack's CPU is read while no request is in flight. */
 const IDLE_SECONDS = Math.min(SECONDS, 5)
+/** The stack counts as settled once all its processes together use less than this much CPU per second. */
+const SETTLED_MS_PER_SECOND = 150
+const SETTLE_TIMEOUT_MS = 60_000
 /** How long the mail of the registrations may take to reach MailHog after the measure. */
 const DRAIN_TIMEOUT_MS = 120_000
 
@@ -68,7 +72,7 @@ const idle: Array<{ name: string, cpu: CpuUsage }> = []
 
 async function measuredIdle (name: string): Promise<void> {
   const before = cpuSnapshot(profile)
-  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
+  await sleep(IDLE_SECONDS * 1000)
   idle.push({ name, cpu: cpuBetween(before, cpuSnapshot(profile)) })
 }
 
@@ -138,7 +142,7 @@ async function mailDelivered (count: number): Promise<string> {
   const started = performance.now()
   while (await mailCount() < mailsExpected) {
     if (performance.now() - started > DRAIN_TIMEOUT_MS) return `ended ${DRAIN_TIMEOUT_MS / 1000} s after the measure with ${mailsExpected - await mailCount()} of its ${count} activation mails still undelivered`
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await sleep(100)
   }
   return `includes delivering its ${count} activation mails, done ${((performance.now() - started) / 1000).toFixed(1)} s after the measure`
 }
@@ -160,11 +164,20 @@ async function gitCommit (): Promise<string> {
   }
 }
 
+/** Seeds accounts, then waits for the stack to calm down: the JVM collects and H2 compacts for a while after a large insert. */
 async function seed (db: Db, from: number, to: number, passwordHash: string): Promise<void> {
   process.stdout.write(`  seeding accounts ${from}-${to - 1}…`)
   const started = performance.now()
   await seedActiveAccounts(db, from, to, passwordHash)
-  process.stdout.write(` ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
+  process.stdout.write(` ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  const settling = performance.now()
+  for (;;) {
+    const before = cpuSnapshot(profile)
+    await sleep(1000)
+    const busy = sum([...cpuBetween(before, cpuSnapshot(profile)).byKind.values()])
+    if (busy < SETTLED_MS_PER_SECOND || performance.now() - settling > SETTLE_TIMEOUT_MS) break
+  }
+  process.stdout.write(`, then ${((performance.now() - settling) / 1000).toFixed(0)} s for the stack to settle\n`)
 }
 
 async function main (): Promise<void> {
