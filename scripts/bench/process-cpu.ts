@@ -22,8 +22,8 @@ const KINDS: Record<string, string> = {
 
 export interface CpuSnapshot {
   at: number
-  /** Clock ticks per kind of process. */
-  ticks: Map<string, number>
+  /** Clock ticks so far of every process of the stack, with its kind. */
+  processes: Map<number, { kind: string, ticks: number }>
   /** This process (the load generator), microseconds. */
   client: NodeJS.CpuUsage
   /** Busy ticks of the whole machine, all cores. */
@@ -87,19 +87,24 @@ function machineBusyTicks (): number {
 
 export function cpuSnapshot (profile: Profile): CpuSnapshot {
   const processes = readAllProcesses()
-  const ticks = new Map<string, number>()
+  const stack = new Map<number, { kind: string, ticks: number }>()
   for (const record of readAllRecords(profile.paths.pids)) {
     if (!isAlive(record)) continue
-    const kind = kindOf(record.name)
-    const own = withDescendants(record.pid, processes).reduce((sum, pid) => sum + (processes.get(pid)?.ticks ?? 0), 0)
-    ticks.set(kind, (ticks.get(kind) ?? 0) + own)
+    for (const pid of withDescendants(record.pid, processes)) {
+      const stat = processes.get(pid)
+      if (stat) stack.set(pid, { kind: kindOf(record.name), ticks: stat.ticks })
+    }
   }
-  return { at: performance.now(), ticks, client: process.cpuUsage(), machineBusy: machineBusyTicks() }
+  return { at: performance.now(), processes: stack, client: process.cpuUsage(), machineBusy: machineBusyTicks() }
 }
 
 export function cpuBetween (before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   const toMs = (ticks: number): number => ticks * 1000 / TICKS_PER_SECOND
-  const byKind = new Map([...after.ticks].map(([kind, ticks]) => [kind, toMs(ticks - (before.ticks.get(kind) ?? ticks))]))
+  // Per process: one that started meanwhile counts from zero; one that exited meanwhile is lost (short-lived helpers).
+  const byKind = new Map<string, number>()
+  for (const [pid, { kind, ticks }] of after.processes) {
+    byKind.set(kind, (byKind.get(kind) ?? 0) + toMs(ticks - (before.processes.get(pid)?.ticks ?? 0)))
+  }
   const clientMs = (after.client.user + after.client.system - before.client.user - before.client.system) / 1000
   const stackMs = [...byKind.values()].reduce((sum, ms) => sum + ms, 0)
   const othersMs = Math.max(0, toMs(after.machineBusy - before.machineBusy) - stackMs - clientMs)
