@@ -13,8 +13,11 @@
 //   process of its own with the API's parameters: hashing is the intended cost, so the ratio says
 //   how much of the machine the rest (TLS, Nginx, Fastify, database, outbox, mail) leaves to it.
 // - `GET /me` with a valid token against `GET /bare`, both through the same Nginx.
-// - Sign-in among 100 accounts and among 50,000 (BENCH_ACCOUNTS), seeded directly into the database.
+// - Sign-in and registration among 100 accounts and among 50,000 (BENCH_ACCOUNTS), seeded
+//   directly into the database.
 // - CPU per request of every process of the stack, from /proc/<pid>/stat, and replica memory.
+// Each ratio is printed from the rates and from CPU time per request; the second barely moves
+// when other work shares the machine. The README ("Benchmarks") explains each figure.
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
