@@ -1,114 +1,325 @@
-// Measures a running stack (`npm run stack:up` first) and prints ratios, not verdicts:
+// Measures the bench stack and prints figures side by side, never verdicts:
 //
-//   npm run bench                 # the dev stack; STACK_PROFILE=test for the test one
-//   BENCH_SECONDS=10 npm run bench
+//   STACK_PROFILE=bench npm run stack:up     # once: the bench profile's own stack
+//   npm run bench                            # BENCH_SECONDS=10 BENCH_CONCURRENCY=16 by default
+//   STACK_PROFILE=bench npm run stack:down
 //
-// Registration and sign-in go to the replicas directly, spread over all of them: Nginx's
-// per-address rate limit on those routes would otherwise be what is measured.
-// Password hashing dominates registration and sign-in, so each is compared with the bare
-// argon2 rate of this machine at the same parameters: the ratio says how much of the
-// machine the rest (TLS, Nginx, Fastify, database, lock, outbox) leaves for hashing.
-// /health through Nginx is compared with /health on one replica directly: the cost of TLS
-// and the proxy hop. Replica memory is read before and after the load.
+// Everything goes through Nginx over TLS, on keep-alive connections from BENCH_CONCURRENCY loops.
+// The bench profile is the test profile but for two things: Nginx's per-address rate limit is
+// lifted (it would be what is measured), and Nginx also proxies `GET /bare` to bare Fastify
+// servers, the yardstick for the API's own routes. Each run empties the bench stack's database.
+//
+// - Registration and sign-in against the bare argon2 rate of the same cores, measured in a
+//   process of its own with the API's parameters: hashing is the intended cost, so the ratio says
+//   how much of the machine the rest (TLS, Nginx, Fastify, database, outbox, mail) leaves to it.
+// - `GET /me` with a valid token against `GET /bare`, both through the same Nginx.
+// - Sign-in and registration among 100 accounts and among 50,000 (BENCH_ACCOUNTS), seeded
+//   directly into the database.
+// - CPU per request of every process of the stack, from /proc/<pid>/stat, and replica memory.
+// Each ratio is printed from the rates and from CPU time per request; the second barely moves
+// when other work shares the machine. The README ("Benchmarks") explains each figure.
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { Agent, request } from 'node:https'
-import { Agent as HttpAgent, request as httpRequest } from 'node:http'
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
 import argon2 from 'argon2'
-import { loadProfile } from './stack/profile.ts'
+import { MongoClient, type Db } from 'mongodb'
+import { emptyDatabase, seedActiveAccounts, seededEmail } from './bench/accounts.ts'
+import { createClient, measure, type Throughput } from './bench/load.ts'
+import { BENCH_PASSWORD, OWASP } from './bench/passwords.ts'
+import { cpuBetween, cpuSnapshot, machineShare, processKinds, type CpuUsage } from './bench/process-cpu.ts'
+import { loadProfile, REPO_ROOT } from './stack/profile.ts'
 import { readRecord } from './stack/processes.ts'
+import { stackState } from './stack/runner.ts'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16)
-const OWASP = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
+const run = promisify(execFile)
 
-const profile = loadProfile(process.env)
+function setting (name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback)
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, got "${process.env[name]}"`)
+  return value
+}
+
+const SECONDS = setting('BENCH_SECONDS', 10)
+const CONCURRENCY = setting('BENCH_CONCURRENCY', 16)
+const FEW_ACCOUNTS = 100
+const MANY_ACCOUNTS = Math.max(FEW_ACCOUNTS, setting('BENCH_ACCOUNTS', 50_000))
+/** libuv's default pool size: the replicas do not set UV_THREADPOOL_SIZE. */
+const REPLICA_THREADS = 4
+/** How long the stack's CPU is read while no request is in flight. */
+const IDLE_SECONDS = Math.min(SECONDS, 5)
+const WARM_UP_SECONDS = Math.min(SECONDS, 3)
+/** The stack counts as settled once all its processes together use less than this much CPU per second. */
+const SETTLED_MS_PER_SECOND = 150
+const SETTLE_TIMEOUT_MS = 60_000
+/** How long the mail of the registrations may take to reach MailHog after the measure. */
+const DRAIN_TIMEOUT_MS = 120_000
+
+const profile = loadProfile({ ...process.env, STACK_PROFILE: 'bench' })
 const base = profile.urls.publicUrl
-const tlsAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, rejectUnauthorized: false })
-const plainAgent = new HttpAgent({ keepAlive: true, maxSockets: CONCURRENCY })
+const cores = availableParallelism()
+const client = createClient(CONCURRENCY)
 
-async function send (url: string, method: string, body?: object): Promise<number> {
-  const target = new URL(url)
-  const payload = body ? JSON.stringify(body) : undefined
-  const send = target.protocol === 'https:' ? request : httpRequest
-  return await new Promise((resolve, reject) => {
-    const req = send(target, {
-      method,
-      agent: target.protocol === 'https:' ? tlsAgent : plainAgent,
-      headers: payload ? { 'content-type': 'application/json' } : {}
-    }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) })
-    req.on('error', reject)
-    if (payload) req.write(payload)
-    req.end()
+interface Measured {
+  name: string
+  throughput: Throughput
+  cpu: CpuUsage
+  /** What the CPU window covered besides the measure itself. */
+  note?: string
+}
+
+const measures: Measured[] = []
+/** The stack's own CPU with no request in flight: the relay's and retention's sweeps, the broker's timers. */
+const idle: Array<{ name: string, cpu: CpuUsage }> = []
+
+async function measuredIdle (name: string): Promise<void> {
+  const before = cpuSnapshot(profile)
+  await sleep(IDLE_SECONDS * 1000)
+  idle.push({ name, cpu: cpuBetween(before, cpuSnapshot(profile)) })
+}
+
+/** Runs one measure through the stack, with the stack's CPU read around it. */
+async function measured (name: string, expected: number, work: (i: number) => Promise<number>, settle?: (throughput: Throughput) => Promise<string>): Promise<Measured> {
+  process.stdout.write(`  ${name}…`)
+  const before = cpuSnapshot(profile)
+  const throughput = await measure(work, { seconds: SECONDS, concurrency: CONCURRENCY, expected })
+  const note = settle ? await settle(throughput) : undefined
+  const result: Measured = { name, throughput, cpu: cpuBetween(before, cpuSnapshot(profile)), ...(note ? { note } : {}) }
+  process.stdout.write(` ${format(throughput.perSecond)}/s\n`)
+  measures.push(result)
+  return result
+}
+
+interface Argon2Rate { perSecond: number, cpuMsPerOp: number }
+
+/** The bare argon2 rate, in a fresh process whose libuv pool has one thread per operation in flight. */
+async function argon2Rate (operation: 'hash' | 'verify', concurrency: number): Promise<Argon2Rate> {
+  process.stdout.write(`  bare argon2id ${operation}, ${concurrency} in flight…`)
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'argon2-rate.ts'), operation, String(concurrency), String(SECONDS)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(concurrency) }
+  })
+  const rate = JSON.parse(stdout) as Argon2Rate
+  process.stdout.write(` ${format(rate.perSecond)}/s\n`)
+  return rate
+}
+
+async function statusOf (path: string, method: string, body?: object, token?: string): Promise<number> {
+  const options = { ...(body ? { body } : {}), ...(token ? { token } : {}) }
+  return (await client.send(`${base}${path}`, method, options)).status
+}
+
+async function signIn (email: string): Promise<string> {
+  const answer = await client.send(`${base}/login`, 'POST', { body: { email, password: BENCH_PASSWORD } })
+  if (answer.status !== 200) throw new Error(`signing in ${email} answered ${answer.status}: ${answer.body}`)
+  return (JSON.parse(answer.body) as { access_token: string }).access_token
+}
+
+const randomBelow = (n: number): number => Math.floor(Math.random() * n)
+
+/** Mails MailHog should hold: one per registration so far (the inbox is emptied at the start). */
+let mailsExpected = 0
+
+async function mailCount (): Promise<number> {
+  const answer = await client.send(`${profile.urls.inboxApi}/v2/messages?limit=1`, 'GET')
+  return (JSON.parse(answer.body) as { total: number }).total
+}
+
+const runId = Date.now().toString(36)
+let registrationCount = 0
+
+const loginAmong = (accounts: number) => async (): Promise<number> =>
+  await statusOf('/login', 'POST', { email: seededEmail(randomBelow(accounts)), password: BENCH_PASSWORD })
+const registerNewAddress = async (): Promise<number> =>
+  await statusOf('/register', 'POST', { email: `reg-${runId}-${registrationCount++}@bench.example.com`, password: BENCH_PASSWORD })
+const bareRoute = async (): Promise<number> => await statusOf('/bare', 'GET')
+const meWith = (tokens: string[]) => async (i: number): Promise<number> => await statusOf('/me', 'GET', undefined, tokens[i % tokens.length])
+
+/** Registrations of new addresses; the CPU window lasts until their activation mails reach MailHog. */
+async function registrations (name: string): Promise<Measured> {
+  return await measured(name, 201, registerNewAddress, async (throughput) => await mailDelivered(throughput.ok))
+}
+
+/** A fresh stack runs cold (JIT compilers, connection pools): every route runs a few seconds first, not counted. */
+async function warmUp (tokens: string[]): Promise<void> {
+  process.stdout.write(`  warming up, ${WARM_UP_SECONDS} s of each route…`)
+  const options = (expected: number) => ({ seconds: WARM_UP_SECONDS, concurrency: CONCURRENCY, expected })
+  await measure(loginAmong(FEW_ACCOUNTS), options(200))
+  await mailDelivered((await measure(registerNewAddress, options(201))).ok)
+  await measure(bareRoute, options(200))
+  await measure(meWith(tokens), options(200))
+  process.stdout.write(' done\n')
+}
+
+/** Waits until MailHog holds the `count` mails of the last registrations too: their work is done once the mail is delivered. */
+async function mailDelivered (count: number): Promise<string> {
+  mailsExpected += count
+  const started = performance.now()
+  while (await mailCount() < mailsExpected) {
+    if (performance.now() - started > DRAIN_TIMEOUT_MS) return `ended ${DRAIN_TIMEOUT_MS / 1000} s after the measure with ${mailsExpected - await mailCount()} of its ${count} activation mails still undelivered`
+    await sleep(100)
+  }
+  return `includes delivering its ${count} activation mails, done ${((performance.now() - started) / 1000).toFixed(1)} s after the measure`
+}
+
+function replicaRssMiB (): number[] {
+  return profile.apiPorts.map((_, i) => {
+    const record = readRecord(profile.paths.pids, `api-${i + 1}`)
+    const rss = record && /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${record.pid}/status`, 'utf8'))
+    return Number(rss?.[1] ?? NaN) / 1024
   })
 }
 
-/** Runs `work` from CONCURRENCY loops for SECONDS; returns completions per second and statuses. */
-async function rate (work: (i: number) => Promise<number>, concurrency = CONCURRENCY): Promise<{ perSecond: number, statuses: Map<number, number> }> {
-  const deadline = Date.now() + SECONDS * 1000
-  const statuses = new Map<number, number>()
-  let done = 0
-  let next = 0
-  const started = Date.now()
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < deadline) {
-      const status = await work(next++)
-      statuses.set(status, (statuses.get(status) ?? 0) + 1)
-      done++
-    }
-  }))
-  return { perSecond: done / ((Date.now() - started) / 1000), statuses }
+async function gitCommit (): Promise<string> {
+  try {
+    const { stdout } = await run('git', ['log', '-1', '--format=%h %cs %s'], { cwd: REPO_ROOT })
+    return stdout.trim()
+  } catch {
+    return 'unknown'
+  }
 }
 
-function replicaRssMiB (): number {
-  return profile.apiPorts.reduce((sum, _port, i) => {
-    const record = readRecord(profile.paths.pids, `api-${i + 1}`)
-    if (!record) return sum
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${record.pid}/status`, 'utf8'))
-    return sum + Number(rss?.[1] ?? 0) / 1024
-  }, 0)
+async function seed (db: Db, from: number, to: number, passwordHash: string): Promise<void> {
+  process.stdout.write(`  seeding accounts ${from}-${to - 1}…`)
+  const started = performance.now()
+  await seedActiveAccounts(db, from, to, passwordHash)
+  process.stdout.write(` ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
+  await settle()
 }
 
-const format = (n: number): string => n.toFixed(n >= 100 ? 0 : 1)
-const statusList = (statuses: Map<number, number>): string => [...statuses].map(([s, n]) => `${s}×${n}`).join(' ')
+/** Waits for the stack to calm down: after a large insert or delete the JVM collects and H2 compacts for a while. */
+async function settle (): Promise<void> {
+  const started = performance.now()
+  for (;;) {
+    const before = cpuSnapshot(profile)
+    await sleep(1000)
+    const busy = sum([...cpuBetween(before, cpuSnapshot(profile)).byKind.values()])
+    if (busy < SETTLED_MS_PER_SECOND || performance.now() - started > SETTLE_TIMEOUT_MS) break
+  }
+  console.log(`  the stack settled in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+}
 
 async function main (): Promise<void> {
-  const run = Date.now().toString(36)
-  const password = 'bench-password-long-enough'
+  if (await stackState(profile) !== 'running') {
+    throw new Error('the bench stack is not running (or not healthy): start it with STACK_PROFILE=bench npm run stack:up')
+  }
+  const loadAtStart = loadavg()
   const rssBefore = replicaRssMiB()
-  console.log(`Latchkey bench: ${SECONDS} s per measure, ${CONCURRENCY} concurrent, stack "${profile.name}" at ${base}\n`)
+  console.log(`Latchkey bench, ${new Date().toISOString()}, commit ${await gitCommit()}`)
+  console.log(`${cores} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, load average ${loadAtStart.map((n) => n.toFixed(2)).join(' / ')} at the start`)
+  console.log(`each measure ${SECONDS} s (BENCH_SECONDS), ${CONCURRENCY} concurrent keep-alive clients (BENCH_CONCURRENCY), through Nginx over TLS at ${base}\n`)
+  if (loadAtStart[0]! > cores + 0.5) console.log(`The machine is busy (load ${loadAtStart[0]!.toFixed(2)} on ${cores} cores): the figures will be low and noisy; see "others" below.\n`)
 
-  const hashes = await rate(async () => { await argon2.hash(password, OWASP); return 0 }, 4)
-  const stored = await argon2.hash(password, OWASP)
-  const verifies = await rate(async () => { await argon2.verify(stored, password); return 0 }, 4)
+  const mongo = await MongoClient.connect(profile.urls.mongo)
+  try {
+    const db = mongo.db()
+    process.stdout.write('  emptying the bench database and inbox…')
+    await emptyDatabase(db)
+    await client.send(`${profile.urls.inboxApi}/v1/messages`, 'DELETE')
+    process.stdout.write(' done\n')
+    await settle()
 
-  const replica = (i: number): string => `http://127.0.0.1:${profile.apiPorts[i % profile.apiPorts.length]}`
-  const activeEmail = `bench.${run}.login@bench.example.com`
-  await send(`${base}/register`, 'POST', { email: activeEmail, password })
-  // Unactivated accounts answer 403 only after the full password check: the same work as a sign-in.
-  const login = await rate(async (i) => await send(`${replica(i)}/login`, 'POST', { email: activeEmail, password }))
-  // Last among the password measures: each registration leaves mail work behind (relay, mailer).
-  const register = await rate(async (i) => await send(`${replica(i)}/register`, 'POST', { email: `bench.${run}.${i}@bench.example.com`, password }))
+    await seed(db, 0, FEW_ACCOUNTS, await argon2.hash(BENCH_PASSWORD, OWASP))
+    const passwordHash = (await db.collection('users').findOne({ email: seededEmail(0) }))!.passwordHash as string
+    const tokens = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, i) => await signIn(seededEmail(i % FEW_ACCOUNTS))))
+    await warmUp(tokens)
+    await measuredIdle(`idle, ${FEW_ACCOUNTS} accounts`)
+    // Each yardstick right before the measure it is compared with, so that both see the same machine.
+    const verify = await argon2Rate('verify', cores)
+    const loginFew = await measured(`POST /login, ${FEW_ACCOUNTS} accounts`, 200, loginAmong(FEW_ACCOUNTS))
+    const hash = await argon2Rate('hash', cores)
+    const register = await registrations(`POST /register, ${FEW_ACCOUNTS} accounts`)
+    const oversubscribedHash = await argon2Rate('hash', profile.apiPorts.length * REPLICA_THREADS)
+    const bare = await measured('GET /bare', 200, bareRoute)
+    const me = await measured('GET /me', 200, meWith(tokens))
 
-  const throughNginx = await rate(async () => await send(`${base}/health`, 'GET'))
-  const direct = await rate(async () => await send(`http://127.0.0.1:${profile.apiPorts[0]}/health`, 'GET'))
-  const rssAfter = replicaRssMiB()
+    await seed(db, FEW_ACCOUNTS, MANY_ACCOUNTS, passwordHash)
+    await measuredIdle(`idle, ${MANY_ACCOUNTS.toLocaleString('en')} accounts`)
+    const loginMany = await measured(`POST /login, ${MANY_ACCOUNTS.toLocaleString('en')} accounts`, 200, loginAmong(MANY_ACCOUNTS))
+    const registerMany = await registrations(`POST /register, ${MANY_ACCOUNTS.toLocaleString('en')} accounts`)
 
-  const rows: Array<[string, string, string, string]> = [
-    ['argon2id hash (in process, 4 threads)', format(hashes.perSecond), '1.00', ''],
-    ['POST /register (3 replicas)', format(register.perSecond), (register.perSecond / hashes.perSecond).toFixed(2), statusList(register.statuses)],
-    ['argon2id verify (in process, 4 threads)', format(verifies.perSecond), '1.00', ''],
-    ['POST /login (3 replicas)', format(login.perSecond), (login.perSecond / verifies.perSecond).toFixed(2), statusList(login.statuses)],
-    ['GET /health on one replica (HTTP)', format(direct.perSecond), '1.00', ''],
-    ['GET /health via Nginx (TLS, 3 replicas)', format(throughNginx.perSecond), (throughNginx.perSecond / direct.perSecond).toFixed(2), statusList(throughNginx.statuses)]
-  ]
-  console.log(['what', 'per second', 'ratio', 'statuses'].join(' | '))
-  for (const row of rows) console.log(row.join(' | '))
-  console.log(`\nreplica memory (RSS, all replicas): ${format(rssBefore)} MiB before, ${format(rssAfter)} MiB after (ratio ${(rssAfter / rssBefore).toFixed(2)})`)
-  tlsAgent.destroy()
-  plainAgent.destroy()
+    const rssAfter = replicaRssMiB()
+    const loadAtEnd = loadavg()
+    console.log()
+    const argon2Yardstick = (rate: Argon2Rate): Yardstick => ({ perSecond: rate.perSecond, cpuMs: rate.cpuMsPerOp })
+    const many = MANY_ACCOUNTS.toLocaleString('en')
+    printRatios([
+      { what: 'POST /register vs bare argon2id hash', measured: register, yardstick: argon2Yardstick(hash), target: '≥ 0.6' },
+      { what: `POST /login (${FEW_ACCOUNTS} accounts) vs bare argon2id verify`, measured: loginFew, yardstick: argon2Yardstick(verify), target: '≥ 0.85' },
+      { what: 'GET /me vs GET /bare, through the same Nginx', measured: me, yardstick: asYardstick(bare), target: '≥ 0.3' },
+      { what: `POST /login among ${many} vs among ${FEW_ACCOUNTS} accounts`, measured: loginMany, yardstick: asYardstick(loginFew), target: 'flat (≈ 1)' },
+      { what: `POST /register among ${many} vs among ${FEW_ACCOUNTS} accounts`, measured: registerMany, yardstick: asYardstick(register), target: '(none)' }
+    ])
+    printMeasures()
+    printCpu()
+    console.log('\nBare argon2id (OWASP: 19 MiB, t=2, p=1, as the API), each in a fresh Node process with UV_THREADPOOL_SIZE = operations in flight:')
+    console.log(`  hash ${format(hash.perSecond)}/s with ${cores} in flight (one per core: the yardstick), ${format(oversubscribedHash.perSecond)}/s with ${profile.apiPorts.length * REPLICA_THREADS} in flight (as many as the ${profile.apiPorts.length} replicas' ${REPLICA_THREADS}-thread pools run at once); verify ${format(verify.perSecond)}/s with ${cores}.`)
+    console.log(`  CPU per operation: hash ${hash.cpuMsPerOp.toFixed(1)} ms (${oversubscribedHash.cpuMsPerOp.toFixed(1)} ms with ${profile.apiPorts.length * REPLICA_THREADS} in flight), verify ${verify.cpuMsPerOp.toFixed(1)} ms.`)
+    console.log(`\nReplica memory (RSS, MiB): ${rssBefore.map(format).join(' / ')} before, ${rssAfter.map(format).join(' / ')} after (total ${format(sum(rssBefore))} → ${format(sum(rssAfter))}).`)
+    console.log(`Load average at the end: ${loadAtEnd.map((n) => n.toFixed(2)).join(' / ')}.`)
+  } finally {
+    await mongo.close()
+  }
+}
+
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0)
+const format = (n: number): string => Number.isNaN(n) ? '-' : n.toFixed(n >= 100 ? 0 : 1)
+
+function table (header: string[], rows: string[][]): void {
+  console.log(`| ${header.join(' | ')} |`)
+  console.log(`|${header.map(() => ' --- ').join('|')}|`)
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`)
+}
+
+interface Yardstick { perSecond: number, cpuMs: number }
+
+/** CPU time of the whole stack and of the bench client per answer counted. */
+function cpuMsPerRequest ({ throughput, cpu }: Measured): number {
+  return (sum([...cpu.byKind.values()]) + cpu.clientMs) / throughput.ok
+}
+
+const asYardstick = (measuredRoute: Measured): Yardstick => ({ perSecond: measuredRoute.throughput.perSecond, cpuMs: cpuMsPerRequest(measuredRoute) })
+
+function printRatios (rows: Array<{ what: string, measured: Measured, yardstick: Yardstick, target: string }>): void {
+  console.log('Ratios (figures, not verdicts; targets from issue 8)\n')
+  table(['comparison', 'measured /s', 'yardstick /s', 'ratio of rates', 'CPU ms: measured / yardstick', 'ratio of CPU times', 'target'],
+    rows.map(({ what, measured: route, yardstick, target }) => {
+      const cpuMs = cpuMsPerRequest(route)
+      return [what, format(route.throughput.perSecond), format(yardstick.perSecond), (route.throughput.perSecond / yardstick.perSecond).toFixed(2),
+        `${cpuMs.toFixed(2)} / ${yardstick.cpuMs.toFixed(2)}`, (yardstick.cpuMs / cpuMs).toFixed(2), target]
+    }))
+  console.log('\nThe ratio of rates is measured; the ratio of CPU times (the yardstick\'s CPU per operation over the CPU the whole stack and')
+  console.log('the bench client spent per answer) is what the rates would give with the cores to ourselves and always busy: it barely')
+  console.log('moves when other work shares the machine, so compare it across runs and machines.')
+}
+
+function printMeasures (): void {
+  console.log('\nEvery measure (only answers with the expected status count; 0 = no answer)\n')
+  table(['measure', 'answers', 'per second', 'p50 ms', 'p99 ms', 'other statuses'], measures.map(({ name, throughput }) => {
+    const others = [...throughput.unexpected].map(([status, count]) => `${status}×${count}`).join(' ') || '-'
+    return [name, String(throughput.ok), format(throughput.perSecond), format(throughput.p50), format(throughput.p99), others]
+  }))
+}
+
+function printCpu (): void {
+  const kinds = processKinds(profile)
+  console.log('\nCPU per request, ms (utime+stime from /proc/<pid>/stat over the measure, divided by the answers counted)\n')
+  table(['measure', ...kinds.map(({ title }) => title), 'bench client', 'total', 'others on the machine'], measures.map(({ name, throughput, cpu }) => {
+    const perRequest = (ms: number): string => (ms / throughput.ok).toFixed(2)
+    const stack = kinds.map(({ kind }) => cpu.byKind.get(kind) ?? 0)
+    return [name, ...stack.map(perRequest), perRequest(cpu.clientMs), perRequest(sum(stack) + cpu.clientMs), `${machineShare(cpu.othersMs, cpu.elapsedMs).toFixed(0)} % of the cores`]
+  }))
+  for (const { name, note } of measures) if (note) console.log(`${name}: the CPU window ${note}.`)
+  console.log(`\nCPU with no request in flight, % of one core (${IDLE_SECONDS} s each: outbox relay and retention sweeps, broker timers)\n`)
+  table(['when', ...kinds.map(({ title }) => title), 'others on the machine'], idle.map(({ name, cpu }) => {
+    const share = (ms: number): string => (100 * ms / cpu.elapsedMs).toFixed(1)
+    return [name, ...kinds.map(({ kind }) => share(cpu.byKind.get(kind) ?? 0)), `${machineShare(cpu.othersMs, cpu.elapsedMs).toFixed(0)} % of the cores`]
+  }))
 }
 
 main().catch((err: unknown) => {
-  console.error(`bench: ${(err as Error).message} (is the stack up? npm run stack:up)`)
+  console.error(`\nbench: ${(err as Error).message}`)
   process.exitCode = 1
-})
+}).finally(() => client.close())

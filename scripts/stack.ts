@@ -6,7 +6,7 @@
 //   tsx scripts/stack.ts status              what runs and whether it is healthy
 //   tsx scripts/stack.ts broker stop|start   stop or start only RabbitMQ
 //
-// STACK_PROFILE=dev (default) or test selects ports and directory.
+// STACK_PROFILE=dev (default), test or bench (npm run bench's own stack) selects ports and directory.
 import { rabbitmq } from './stack/components/rabbitmq.ts'
 import { followLogs } from './stack/follow.ts'
 import { loadProfile, type Profile } from './stack/profile.ts'

@@ -7,7 +7,7 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)
 /** pom.xml (mongo-java-server's version) and the launcher class that scripts/install.sh builds into the user cache. */
 export const MONGO_SERVER_SOURCES = join(REPO_ROOT, 'scripts', 'mongo-server')
 
-export type ProfileName = 'dev' | 'test'
+export type ProfileName = 'dev' | 'test' | 'bench'
 
 /** The mailer's metrics port is METRICS_BASE_PORT + this; replicas take the ports below it. */
 const MAILER_METRICS_OFFSET = 10
@@ -58,7 +58,24 @@ const DEFAULT_PORTS: Record<ProfileName, Ports> = {
     INBOX_PORT: 8125,
     METRICS_BASE_PORT: 9200,
   },
+  bench: {
+    HTTPS_PORT: 7443,
+    HTTP_PORT: 7080,
+    API_BASE_PORT: 5001,
+    API_REPLICAS: 3,
+    MAILER_PORT: 5100,
+    MONGO_PORT: 27217,
+    AMQP_PORT: 5872,
+    RABBIT_MGMT_PORT: 15872,
+    RABBIT_DIST_PORT: 25872,
+    SMTP_PORT: 1225,
+    INBOX_PORT: 8225,
+    METRICS_BASE_PORT: 9300,
+  },
 }
+
+/** Where the bench profile's bare Fastify servers listen (one per API replica); `BARE_BASE_PORT` moves them. */
+const DEFAULT_BARE_BASE_PORT = 5201
 
 export interface Paths {
   root: string;
@@ -103,6 +120,12 @@ export interface Profile {
     mailer: string;
   };
   rabbitNodeName: string;
+  /**
+   * The bench profile only (`npm run bench`): Nginx lifts its per-address rate limit, which would
+   * otherwise be what is measured, and proxies `GET /bare` to bare Fastify servers on these ports,
+   * the yardstick for the API's own routes through the same Nginx.
+   */
+  bench: { barePorts: number[] } | undefined;
 }
 
 export function loadProfile (env: NodeJS.ProcessEnv = process.env): Profile {
@@ -127,13 +150,23 @@ export function loadProfile (env: NodeJS.ProcessEnv = process.env): Profile {
     externalMongoUrl,
     urls: urlsFor(ports, externalMongoUrl ?? ownMongoUrl),
     rabbitNodeName: `latchkey-${name}@localhost`,
+    bench: name === 'bench' ? { barePorts: barePorts(ports.API_REPLICAS, env) } : undefined,
   }
+}
+
+function barePorts (count: number, env: NodeJS.ProcessEnv): number[] {
+  const raw = env.BARE_BASE_PORT
+  const base = raw ? Number(raw) : DEFAULT_BARE_BASE_PORT
+  if (!Number.isInteger(base) || base < 1 || base + count - 1 > 65535) {
+    throw new Error(`BARE_BASE_PORT must be a port number (1-${65536 - count}), got "${raw}"`)
+  }
+  return Array.from({ length: count }, (_, i) => base + i)
 }
 
 function profileName (value: string | undefined): ProfileName {
   const name = value || 'dev'
-  if (name !== 'dev' && name !== 'test') {
-    throw new Error(`STACK_PROFILE must be "dev" or "test", got "${name}"`)
+  if (name !== 'dev' && name !== 'test' && name !== 'bench') {
+    throw new Error(`STACK_PROFILE must be "dev", "test" or "bench", got "${name}"`)
   }
   return name
 }
@@ -215,5 +248,6 @@ export function portsToCheck (profile: Profile): { port: number; variable: strin
     { port: ports.INBOX_PORT, variable: 'INBOX_PORT' },
   ]
   if (!profile.externalMongoUrl) list.push({ port: ports.MONGO_PORT, variable: 'MONGO_PORT' })
+  profile.bench?.barePorts.forEach((port, i) => list.push({ port, variable: `BARE_BASE_PORT (+${i}, bare Fastify server bare-${i + 1})` }))
   return list
 }

@@ -1,5 +1,6 @@
 // up / down / status for a whole profile, in dependency order.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { bareFastify } from './components/bare-fastify.ts'
 import type { Component } from './components/component.ts'
 import { logFileOf } from './components/component.ts'
 import { mailhog } from './components/mailhog.ts'
@@ -20,6 +21,7 @@ export function componentsOf (profile: Profile): Component[] {
     mailhog,
     ...profile.apiPorts.map((_, index) => apiReplica(index)),
     mailer,
+    ...(profile.bench?.barePorts.map((_, index) => bareFastify(index)) ?? []),
     nginx,
   ]
 }

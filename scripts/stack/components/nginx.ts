@@ -9,6 +9,9 @@ import { baseEnv, startProcess, stopProcess, type Component } from './component.
 const NAME = 'nginx'
 const TEMPLATE = join(REPO_ROOT, 'nginx', 'nginx.conf.template')
 const WEB_PAGE_BLOCK = /^[ \t]*# BEGIN web-page[^\n]*\n[\s\S]*?^[ \t]*# END web-page[^\n]*\n/m
+/** Only the bench profile keeps these blocks, and only it drops the per-address limit lines. */
+const BENCH_ONLY_BLOCKS = /^[ \t]*# BEGIN bench-only[^\n]*\n[\s\S]*?^[ \t]*# END bench-only[^\n]*\n/gm
+const PER_ADDRESS_LIMIT_LINES = /^[^\n]*# per-address limit[^\n]*\n/gm
 const TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
 /**
  * Included by the template as latchkey/<file>, relative to conf/: the same relative place as in
@@ -57,9 +60,11 @@ function renderConfig (profile: Profile, template: string): string {
     TLS_CERT: profile.paths.tlsCert,
     TLS_KEY: profile.paths.tlsKey,
     WEB_ROOT: profile.paths.webDist,
+    BARE_SERVERS: (profile.bench?.barePorts ?? []).map((port) => `        server 127.0.0.1:${port};`).join('\n'),
   }
   const withWebPage = hasWebPage(profile) ? template : template.replace(WEB_PAGE_BLOCK, '')
-  return withWebPage.replace(/\{\{([A-Z_]+)\}\}/g, (placeholder, key: string) => {
+  const forProfile = profile.bench ? withWebPage.replace(PER_ADDRESS_LIMIT_LINES, '') : withWebPage.replace(BENCH_ONLY_BLOCKS, '')
+  return forProfile.replace(/\{\{([A-Z_]+)\}\}/g, (placeholder, key: string) => {
     const value = values[key]
     if (value === undefined) throw new Error(`${TEMPLATE}: unknown placeholder ${placeholder}`)
     return value
