@@ -10,6 +10,8 @@
 #
 # Usage: bash scripts/install-deploy-tools.sh      (scripts/install.sh runs it)
 set -euo pipefail
+# shellcheck source=scripts/toolchain.sh
+. "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 
 readonly HELM_VERSION=v4.3.2
 readonly KUBECONFORM_VERSION=v0.8.0
@@ -20,7 +22,6 @@ readonly SCHEMAS_WHEEL_SHA256=85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408
 # the rendered manifests against both.
 readonly KUBERNETES_VERSIONS=(1.30.0 1.37.0)
 
-readonly CACHE_DIR=${LATCHKEY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/latchkey}
 readonly BIN_DIR="$CACHE_DIR/bin"
 readonly HELM_BIN="$BIN_DIR/helm-$HELM_VERSION"
 readonly KUBECONFORM_BIN="$BIN_DIR/kubeconform-$KUBECONFORM_VERSION"
@@ -29,11 +30,10 @@ readonly SCHEMAS_DIR="$CACHE_DIR/kubernetes-json-schema/$SCHEMAS_PACKAGE-$SCHEMA
 log() { printf '[install-deploy-tools] %s\n' "$*"; }
 die() { printf '[install-deploy-tools] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# helm v4 needs Go 1.26.
 find_go() {
-  if command -v go >/dev/null 2>&1; then command -v go
-  elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
-  else die "Go >= 1.26 is needed to build helm and kubeconform, but no 'go' was found"
-  fi
+  ensure_go 1.26
+  echo "$GO_BINARY"
 }
 
 # go_install BINARY PACKAGE@VERSION LDFLAGS: builds into a scratch GOBIN, then renames.
@@ -50,24 +50,27 @@ go_install() {
   mv "$tmp/$(basename "${package%@*}")" "$target"
 }
 
-install_helm() {
-  if [ -x "$HELM_BIN" ] && [ "$("$HELM_BIN" version --template '{{.Version}}')" = "$HELM_VERSION" ]; then
-    log "helm: $HELM_BIN is present"
+# install_go_tool NAME BINARY VERSION PACKAGE LDFLAGS VERSION-COMMAND...: builds it unless the
+# binary there already reports VERSION.
+install_go_tool() {
+  local name=$1 binary=$2 version=$3 package=$4 ldflags=$5
+  shift 5
+  if [ -x "$binary" ] && [ "$("$binary" "$@")" = "$version" ]; then
+    log "$name: $binary is present"
     return
   fi
-  go_install "$HELM_BIN" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" \
-    "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"
-  log "helm: $("$HELM_BIN" version --short)"
+  go_install "$binary" "$package@$version" "$ldflags"
+  log "$name: $("$binary" "$@")"
+}
+
+install_helm() {
+  install_go_tool helm "$HELM_BIN" "$HELM_VERSION" helm.sh/helm/v4/cmd/helm \
+    "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" version --template '{{.Version}}'
 }
 
 install_kubeconform() {
-  if [ -x "$KUBECONFORM_BIN" ] && [ "$("$KUBECONFORM_BIN" -v)" = "$KUBECONFORM_VERSION" ]; then
-    log "kubeconform: $KUBECONFORM_BIN is present"
-    return
-  fi
-  go_install "$KUBECONFORM_BIN" "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" \
-    "-X main.version=$KUBECONFORM_VERSION"
-  log "kubeconform: $("$KUBECONFORM_BIN" -v)"
+  install_go_tool kubeconform "$KUBECONFORM_BIN" "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform \
+    "-X main.version=$KUBECONFORM_VERSION" -v
 }
 
 schemas_are_present() {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything Latchkey needs to run and test on a bare Debian 12 machine:
-# system packages (apt); into a user cache, once: mongo-java-server (fetched with Maven,
-# our launcher compiled beside it) and MailHog (built with Go from the module proxy);
-# npm dependencies; and the compiled workspaces. Safe to re-run: each step is skipped
-# when its result is already present and built from the current sources.
+# system packages (apt); Node 24 LTS from the npm registry when the machine's Node is older,
+# and a Go toolchain from the Go module proxy when it has none recent enough (see
+# scripts/toolchain.sh); into a user cache, once: mongo-java-server (fetched with Maven, our
+# launcher compiled beside it) and MailHog (built with Go from the module proxy); npm
+# dependencies; and the compiled workspaces. Safe to re-run: each step is skipped when its
+# result is already present and built from the current sources.
 #
-# Needs, besides what apt installs here: Node 20 with npm, and Go >= the version in
-# scripts/mailhog/go.mod (Debian 12's own golang-go is too old).
+# Needs, besides what apt installs here: a Node.js with npm (any version that can fetch one).
 #
 # Usage: bash scripts/install.sh [--browser] [--schemathesis]
 #   --browser       also install Chromium (the e2e tests drive it).
@@ -16,7 +17,8 @@ set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_ROOT
-readonly CACHE_DIR=${LATCHKEY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/latchkey}
+# shellcheck source=scripts/toolchain.sh
+. "$REPO_ROOT/scripts/toolchain.sh"
 readonly MONGO_SERVER_SOURCES="$REPO_ROOT/scripts/mongo-server"
 # mongo-java-server (version in its pom.xml): jars in lib/, our launcher in classes/.
 readonly MONGO_SERVER_DIR="$CACHE_DIR/mongo-server"
@@ -62,6 +64,9 @@ install_system_packages() {
   has_command nginx || packages+=(nginx-light)
   has_rabbitmq || packages+=(rabbitmq-server)
   has_command openssl || packages+=(openssl)
+  # To fetch a Go toolchain when the machine has none recent enough (scripts/toolchain.sh).
+  has_command curl || packages+=(curl)
+  has_command unzip || packages+=(unzip)
   # javac, not only java: the database launcher is compiled here.
   has_command javac || packages+=(openjdk-17-jdk-headless)
   has_command mvn || packages+=(maven)
@@ -137,18 +142,8 @@ install_mongo_server() {
 }
 
 find_go() {
-  local go required actual
-  if command -v go >/dev/null 2>&1; then go=$(command -v go)
-  elif [ -x /usr/local/go/bin/go ]; then go=/usr/local/go/bin/go
-  else die "Go >= $(required_go_version) is needed to build MailHog, but no 'go' was found (Debian 12's golang-go is too old)"
-  fi
-  required=$(required_go_version)
-  actual=$("$go" env GOVERSION)
-  actual=${actual#go}
-  if [ "$(printf '%s\n' "$required" "$actual" | sort -V | head -n1)" != "$required" ]; then
-    die "Go >= $required is needed to build MailHog, but $go is $actual"
-  fi
-  echo "$go"
+  ensure_go "$(required_go_version)"
+  echo "$GO_BINARY"
 }
 
 required_go_version() {
@@ -234,6 +229,7 @@ build_workspaces() {
 main() {
   parse_args "$@"
   install_system_packages
+  ensure_node
   install_mongo_server
   install_mailhog
   install_schemathesis

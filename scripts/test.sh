@@ -57,6 +57,11 @@ run_workspace_tests() {
 
 main() {
   bash scripts/install.sh --browser --schemathesis
+  # From here on, everything runs on the Node install.sh made sure of.
+  # shellcheck source=scripts/toolchain.sh
+  . scripts/toolchain.sh
+  use_node
+  log "node $(node --version)"
 
   log "static checks: lint (neostandard) and types"
   npm run lint --silent
