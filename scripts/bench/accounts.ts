@@ -1,9 +1,8 @@
 // The bench's own data in the bench stack's database: emptied at the start of every run, then
 // active accounts written directly (no registration, no mail), so that sign-in can be measured
 // among 100 accounts and among 50,000.
-import { randomUUID } from 'node:crypto'
 import type { Db } from 'mongodb'
-import type { AccountDocument } from '../../services/auth-api/src/accounts/account.ts'
+import { activeAccount, type AccountDocument } from '../../services/auth-api/src/accounts/account.ts'
 
 const BATCH = 1_000
 
@@ -27,20 +26,7 @@ export async function seedActiveAccounts (db: Db, from: number, to: number, pass
   const users = db.collection<AccountDocument>('users')
   for (let first = from; first < to; first += BATCH) {
     const now = new Date()
-    const batch = Array.from({ length: Math.min(BATCH, to - first) }, (_, i): AccountDocument => ({
-      _id: randomUUID(),
-      email: seededEmail(first + i),
-      passwordHash,
-      status: 'active',
-      roles: ['user'],
-      createdAt: now,
-      updatedAt: now,
-      activatedAt: now,
-      codes: {},
-      mailQuota: {},
-      sessions: {},
-      outbox: {}
-    }))
+    const batch = Array.from({ length: Math.min(BATCH, to - first) }, (_, i) => activeAccount(seededEmail(first + i), passwordHash, ['user'], now))
     await users.insertMany(batch, { ordered: false })
   }
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+
 export type AccountStatus = 'pending' | 'active' | 'disabled' | 'deleted'
 export type Role = 'user' | 'admin'
 /** What an emailed code proves; each purpose has its own code and its own mail quota. */
@@ -73,6 +75,24 @@ export interface AccountDocument {
 
 /** An account as authenticated routes see it: what they never read is left in the database. */
 export type SignedInAccount = Omit<AccountDocument, 'outbox' | 'codes' | 'mailQuota'>
+
+/** An account that starts out active, with nothing pending: made by an operator, not by registering. */
+export function activeAccount (email: string, passwordHash: string, roles: Role[], now: Date): AccountDocument {
+  return {
+    _id: randomUUID(),
+    email,
+    passwordHash,
+    status: 'active',
+    roles,
+    createdAt: now,
+    updatedAt: now,
+    activatedAt: now,
+    codes: {},
+    mailQuota: {},
+    sessions: {},
+    outbox: {}
+  }
+}
 
 export function isAdmin (account: Pick<AccountDocument, 'roles'>): boolean {
   return account.roles.includes('admin')

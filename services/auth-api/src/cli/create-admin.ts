@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { MongoClient } from 'mongodb'
 import { Type } from 'typebox'
 import { isDeliverableAddress, loadConfig, normalizeEmail } from '@latchkey/shared'
-import type { AccountDocument, Role } from '../accounts/account.js'
+import { activeAccount, type AccountDocument, type Role } from '../accounts/account.js'
 import { AccountStore } from '../accounts/accounts-store.js'
 import { assertAcceptablePassword, createPasswordHasher } from '../credentials/passwords.js'
 import { Refusal } from '../refusal.js'
@@ -39,20 +38,7 @@ async function main (): Promise<string> {
     const existing = await accounts.byEmail(email)
     if (existing) return await promote(accounts, existing, passwordHash, now)
     if (!passwordHash) throw new Error('no account has this address: give --password to create it')
-    const created = await accounts.insert({
-      _id: randomUUID(),
-      email,
-      passwordHash,
-      status: 'active',
-      roles: ['user', 'admin'],
-      createdAt: now,
-      updatedAt: now,
-      activatedAt: now,
-      codes: {},
-      mailQuota: {},
-      sessions: {},
-      outbox: {}
-    })
+    const created = await accounts.insert(activeAccount(email, passwordHash, ['user', 'admin'], now))
     if (!created) throw new Error('the address was taken meanwhile; run the command again')
     return `Created the administrator ${email}.`
   } finally {
