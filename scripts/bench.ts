@@ -32,6 +32,7 @@ import { BENCH_PASSWORD, OWASP } from './bench/passwords.ts'
 import { cpuBetween, cpuSnapshot, machineShare, processKinds, type CpuUsage } from './bench/process-cpu.ts'
 import { loadProfile, REPO_ROOT } from './stack/profile.ts'
 import { readRecord } from './stack/processes.ts'
+import { hashingThreadsPerReplica } from './stack/components/services.ts'
 import { stackState } from './stack/runner.ts'
 
 const run = promisify(execFile)
@@ -46,11 +47,10 @@ const SECONDS = setting('BENCH_SECONDS', 10)
 const CONCURRENCY = setting('BENCH_CONCURRENCY', 16)
 const FEW_ACCOUNTS = 100
 const MANY_ACCOUNTS = Math.max(FEW_ACCOUNTS, setting('BENCH_ACCOUNTS', 50_000))
-/** libuv's default pool size: the replicas do not set UV_THREADPOOL_SIZE. */
-const REPLICA_THREADS = 4
 /** How long the stack's CPU is read while no request is in flight. */
 const IDLE_SECONDS = Math.min(SECONDS, 5)
-const WARM_UP_SECONDS = Math.min(SECONDS, 3)
+/** The JIT compilers (V8's, and the JVM's of mongo-java-server) need this long to reach their steady state. */
+const WARM_UP_SECONDS = setting('BENCH_WARMUP_SECONDS', 10)
 /** The stack counts as settled once all its processes together use less than this much CPU per second. */
 const SETTLED_MS_PER_SECOND = 150
 const SETTLE_TIMEOUT_MS = 60_000
@@ -231,7 +231,8 @@ async function main (): Promise<void> {
     const loginFew = await measured(`POST /login, ${FEW_ACCOUNTS} accounts`, 200, loginAmong(FEW_ACCOUNTS))
     const hash = await argon2Rate('hash', cores)
     const register = await registrations(`POST /register, ${FEW_ACCOUNTS} accounts`)
-    const oversubscribedHash = await argon2Rate('hash', profile.apiPorts.length * REPLICA_THREADS)
+    const replicaThreads = Number(hashingThreadsPerReplica(profile))
+    const oversubscribedHash = await argon2Rate('hash', profile.apiPorts.length * replicaThreads)
     const bare = await measured('GET /bare', 200, bareRoute)
     const me = await measured('GET /me', 200, meWith(tokens))
 
@@ -255,8 +256,8 @@ async function main (): Promise<void> {
     printMeasures()
     printCpu()
     console.log('\nBare argon2id (OWASP: 19 MiB, t=2, p=1, as the API), each in a fresh Node process with UV_THREADPOOL_SIZE = operations in flight:')
-    console.log(`  hash ${format(hash.perSecond)}/s with ${cores} in flight (one per core: the yardstick), ${format(oversubscribedHash.perSecond)}/s with ${profile.apiPorts.length * REPLICA_THREADS} in flight (as many as the ${profile.apiPorts.length} replicas' ${REPLICA_THREADS}-thread pools run at once); verify ${format(verify.perSecond)}/s with ${cores}.`)
-    console.log(`  CPU per operation: hash ${hash.cpuMsPerOp.toFixed(1)} ms (${oversubscribedHash.cpuMsPerOp.toFixed(1)} ms with ${profile.apiPorts.length * REPLICA_THREADS} in flight), verify ${verify.cpuMsPerOp.toFixed(1)} ms.`)
+    console.log(`  hash ${format(hash.perSecond)}/s with ${cores} in flight (one per core: the yardstick), ${format(oversubscribedHash.perSecond)}/s with ${profile.apiPorts.length * replicaThreads} in flight (as many as the ${profile.apiPorts.length} replicas' ${replicaThreads}-thread pools run at once); verify ${format(verify.perSecond)}/s with ${cores}.`)
+    console.log(`  CPU per operation: hash ${hash.cpuMsPerOp.toFixed(1)} ms (${oversubscribedHash.cpuMsPerOp.toFixed(1)} ms with ${profile.apiPorts.length * replicaThreads} in flight), verify ${verify.cpuMsPerOp.toFixed(1)} ms.`)
     console.log(`\nReplica memory (RSS, MiB): ${rssBefore.map(format).join(' / ')} before, ${rssAfter.map(format).join(' / ')} after (total ${format(sum(rssBefore))} → ${format(sum(rssAfter))}).`)
     console.log(`Load average at the end: ${loadAtEnd.map((n) => n.toFixed(2)).join(' / ')}.`)
   } finally {

@@ -1,5 +1,6 @@
 // Latchkey's own Node services: the auth-api replicas and the mailer.
 import { existsSync, mkdirSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { answersOk, waitUntil } from '../health.ts'
 import { REPO_ROOT, type Profile } from '../profile.ts'
@@ -33,10 +34,20 @@ export function replicaName (index: number): string {
   return `api-${index + 1}`
 }
 
+/**
+ * Password hashing runs on libuv's thread pool (4 threads by default). The replicas share this
+ * machine's cores, so together they get about as many hashing threads as there are cores: more
+ * would only make the hashes take turns on them. AUTH_UV_THREADPOOL_SIZE, set by the user, wins.
+ */
+export function hashingThreadsPerReplica (profile: Profile): string {
+  return String(Math.max(1, Math.round(availableParallelism() / profile.apiPorts.length)))
+}
+
 function apiEnv (profile: Profile, index: number): NodeJS.ProcessEnv {
   mkdirSync(profile.paths.jwtKeys, { recursive: true })
   return {
     ...baseEnv(),
+    UV_THREADPOOL_SIZE: hashingThreadsPerReplica(profile),
     ...authPassThrough(),
     HOST: '127.0.0.1',
     PORT: String(profile.apiPorts[index]),
