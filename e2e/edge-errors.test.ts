@@ -80,6 +80,31 @@ t.test('a body over 64 KiB: 413 BODY_TOO_LARGE from Nginx', async (t) => {
   assertCatalogError(t, replyOf(await call(`${baseUrl()}/me/password`, { method: 'POST', json: big })), 'BODY_TOO_LARGE', '70 KB to /me/password')
 })
 
+t.test('a body over 64 KiB over HTTP/2, as curl sends it: 413 BODY_TOO_LARGE, not nginx\'s HTML page', async (t) => {
+  // curl -sk negotiates HTTP/2, where nginx ignores error_page 413 unless the page takes any size.
+  const { stdout } = await run('curl', ['-sk', '--http2', '--dump-header', '-', '-H', 'content-type: application/json', '--data-binary', 'x'.repeat(70_000), `${baseUrl()}/register`])
+  t.match(stdout, /^HTTP\/2 /, 'curl spoke HTTP/2')
+  const [head = '', body = ''] = stdout.split('\r\n\r\n', 2)
+  const headers = Object.fromEntries(head.split('\r\n').slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
+  assertCatalogError(t, { status: Number(head.split(' ')[1]), headers, body }, 'BODY_TOO_LARGE', 'curl, 70 KB with its length')
+
+  // A body streamed without a declared length is refused while Nginx reads it.
+  const session = connectHttp2(baseUrl(), { rejectUnauthorized: false })
+  t.teardown(() => session.destroy())
+  const streamed = await new Promise<{ status: number, headers: Headers, body: string }>((resolve, reject) => {
+    const stream = session.request({ ':method': 'POST', ':path': '/register', 'content-type': 'application/json' })
+    const chunks: Buffer[] = []
+    let answer: Headers = {}
+    stream.on('response', (received) => { answer = received as Headers })
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.on('end', () => resolve({ status: Number(answer[':status']), headers: answer, body: Buffer.concat(chunks).toString() }))
+    stream.on('error', reject)
+    for (let i = 0; i < 7; i++) stream.write('x'.repeat(10_000))
+    stream.end()
+  })
+  assertCatalogError(t, streamed, 'BODY_TOO_LARGE', 'HTTP/2, 70 KB streamed without a length')
+})
+
 t.test('an overlong address and oversized headers: 414 URI_TOO_LONG and 431 HEADERS_TOO_LARGE', async (t) => {
   assertCatalogError(t, replyOf(await call(`${baseUrl()}/${'a'.repeat(10_000)}`)), 'URI_TOO_LONG', 'a 10,000-character path')
   assertCatalogError(t, replyOf(await call(`${baseUrl()}/health?q=${'a'.repeat(10_000)}`)), 'URI_TOO_LONG', 'a 10,000-character query')
