@@ -43,6 +43,9 @@ t.test('every route answers the refusals it documents', async (t) => {
     for (const [code, headers] of tokens) {
       const response = await app.inject({ method, url, headers, payload: {} })
       t.equal(response.json().code, code, `${method} ${url}: ${code}`)
+      // RFC 6750: the Bearer challenge, with invalid_token once a token was sent.
+      const challenge = code === 'TOKEN_MISSING' ? 'Bearer realm="latchkey"' : `Bearer realm="latchkey", error="invalid_token", error_description="${response.json().message as string}"`
+      t.equal(response.headers['www-authenticate'], challenge, `${method} ${url}: ${code} challenges`)
     }
     if (url.startsWith('/admin/')) {
       const forbidden = await app.inject({ method, url, headers: bearer(session.access_token), payload: {} })

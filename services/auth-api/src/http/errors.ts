@@ -2,7 +2,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import { errorCatalog, statusOf, type ErrorBody, type ErrorCode } from '@latchkey/shared'
+import { REALM } from '../credentials/basic-auth.js'
 import { Refusal, type RefusalDetails } from '../refusal.js'
+import { bearerFailures } from './schemas.js'
 
 export interface ErrorAnswer {
   code: ErrorCode
@@ -62,13 +64,26 @@ function validationAnswer (error: FastifyError, documents: Documents): ErrorAnsw
   return { code: 'VALIDATION_FAILED', message: `Invalid ${error.validationContext ?? 'request'}: ${error.message}`, details: field ? { field } : {} }
 }
 
+/**
+ * A 401 names the scheme that would succeed (RFC 9110 §11.6.1). For access tokens that is RFC
+ * 6750's Bearer challenge: without an error when no token came, `invalid_token` when one did.
+ */
+function bearerChallenge (code: ErrorCode): Record<string, string> {
+  if (code === 'TOKEN_MISSING') return { 'www-authenticate': `Bearer realm="${REALM}"` }
+  return { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="${errorCatalog[code].message}"` }
+}
+
+function withChallenge (answer: ErrorAnswer): ErrorAnswer {
+  return bearerFailures.includes(answer.code) ? { ...answer, headers: { ...answer.headers, ...bearerChallenge(answer.code) } } : answer
+}
+
 /** Every error, whoever raised it, as the API's JSON error with a stable code. */
 export function answerFor (error: FastifyError, documents: Documents = () => true): ErrorAnswer {
-  if (error instanceof Refusal) return { code: error.code, message: error.message, details: error.details }
+  if (error instanceof Refusal) return withChallenge({ code: error.code, message: error.message, details: error.details })
   if (error.validation) return validationAnswer(error, documents)
   // fast-jwt's own errors (bad algorithm, malformed token, key lookup) reach here unwrapped at times.
   const known = error.code?.startsWith('FAST_JWT_') ? 'TOKEN_INVALID' : (error.code ? frameworkCodes[error.code] : undefined)
-  if (known) return { code: known }
+  if (known) return withChallenge({ code: known })
   if (databaseUnreachable.has(error.name)) return { code: 'DATABASE_UNAVAILABLE', details: { retry_after_seconds: 5 } }
   if ((error.statusCode ?? 500) >= 500) return { code: 'INTERNAL_ERROR' }
   return { code: 'BAD_REQUEST', message: error.message }
