@@ -20,10 +20,24 @@ const KINDS: Record<string, string> = {
   bare: 'bare Fastify ×N'
 }
 
+/**
+ * Threads whose CPU the bench reports apart, by kind of process and thread name: the replicas'
+ * libuv pool runs argon2 (the intended cost, to compare with bare argon2), the JVM's compiler
+ * threads are mongo-java-server warming up rather than serving.
+ */
+export const HASHING_THREADS = 'API hashing threads'
+export const JIT_COMPILER_THREADS = 'mongo-java-server JIT compilers'
+const THREAD_GROUPS: Record<string, Array<{ group: string, name: RegExp }>> = {
+  api: [{ group: HASHING_THREADS, name: /^libuv-worker$/ }],
+  mongo: [{ group: JIT_COMPILER_THREADS, name: /^C[12] CompilerThre/ }]
+}
+
 export interface CpuSnapshot {
   at: number
   /** Clock ticks so far of every process of the stack, with its kind. */
   processes: Map<number, { kind: string, ticks: number }>
+  /** Clock ticks so far of the threads in THREAD_GROUPS, by group. */
+  threadGroups: Map<string, number>
   /** This process (the load generator), microseconds. */
   client: NodeJS.CpuUsage
   /** Busy ticks of the whole machine, all cores. */
@@ -37,6 +51,32 @@ export interface CpuUsage {
   clientMs: number
   /** Milliseconds of CPU the rest of the machine (other users, other stacks) used meanwhile. */
   othersMs: number
+  /** Milliseconds of CPU of the threads in THREAD_GROUPS, by group (part of byKind). */
+  threadGroups: Map<string, number>
+}
+
+/** Ticks of a process's threads that belong to a group; threads that exit meanwhile are skipped. */
+function addThreadGroups (pid: number, kind: string, groups: Map<string, number>): void {
+  const wanted = THREAD_GROUPS[kind]
+  if (!wanted) return
+  let tids: string[]
+  try {
+    tids = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const group = wanted.find((candidate) => candidate.name.test(name))?.group
+      if (!group) continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      groups.set(group, (groups.get(group) ?? 0) + Number(fields[11]) + Number(fields[12]))
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
 }
 
 /** The kinds of process a profile runs, in print order, with their column titles. */
@@ -88,14 +128,17 @@ function machineBusyTicks (): number {
 export function cpuSnapshot (profile: Profile): CpuSnapshot {
   const processes = readAllProcesses()
   const stack = new Map<number, { kind: string, ticks: number }>()
+  const threadGroups = new Map<string, number>()
   for (const record of readAllRecords(profile.paths.pids)) {
     if (!isAlive(record)) continue
     for (const pid of withDescendants(record.pid, processes)) {
       const stat = processes.get(pid)
-      if (stat) stack.set(pid, { kind: kindOf(record.name), ticks: stat.ticks })
+      if (!stat) continue
+      stack.set(pid, { kind: kindOf(record.name), ticks: stat.ticks })
+      addThreadGroups(pid, kindOf(record.name), threadGroups)
     }
   }
-  return { at: performance.now(), processes: stack, client: process.cpuUsage(), machineBusy: machineBusyTicks() }
+  return { at: performance.now(), processes: stack, threadGroups, client: process.cpuUsage(), machineBusy: machineBusyTicks() }
 }
 
 export function cpuBetween (before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
@@ -108,7 +151,8 @@ export function cpuBetween (before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   const clientMs = (after.client.user + after.client.system - before.client.user - before.client.system) / 1000
   const stackMs = [...byKind.values()].reduce((sum, ms) => sum + ms, 0)
   const othersMs = Math.max(0, toMs(after.machineBusy - before.machineBusy) - stackMs - clientMs)
-  return { elapsedMs: after.at - before.at, byKind, clientMs, othersMs }
+  const threadGroups = new Map([...after.threadGroups].map(([group, ticks]) => [group, toMs(ticks - (before.threadGroups.get(group) ?? 0))]))
+  return { elapsedMs: after.at - before.at, byKind, clientMs, othersMs, threadGroups }
 }
 
 /** Share of the machine (all cores) that `ms` of CPU took over `elapsedMs`, in percent. */
