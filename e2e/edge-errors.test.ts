@@ -1,7 +1,7 @@
 // Every refusal through Nginx over TLS is the API's JSON error with a catalog code, whoever makes
 // it: Nginx itself (nginx/json-errors.conf) or the API behind it. Needs the running test stack.
 import { execFile } from 'node:child_process'
-import { connect as connectHttp2 } from 'node:http2'
+import { connect as connectHttp2, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2'
 import { connect as connectTcp } from 'node:net'
 import { connect as connectTls } from 'node:tls'
 import { promisify } from 'node:util'
@@ -61,13 +61,35 @@ function replyOf (reply: Reply): { status: number, headers: Headers, body: strin
   return { status: reply.status, headers: reply.headers, body: reply.body }
 }
 
+/** Runs curl as a user would (it speaks HTTP/2 to us) and reads its `--dump-header -` output. */
+async function curlExchange (args: string[]): Promise<{ protocol: string, status: number, headers: Headers, body: string }> {
+  const { stdout } = await run('curl', ['-sk', '--dump-header', '-', ...args])
+  const [head = '', body = ''] = stdout.split('\r\n\r\n', 2)
+  const [statusLine = '', ...lines] = head.split('\r\n')
+  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
+  return { protocol: statusLine.split(' ')[0] ?? '', status: Number(statusLine.split(' ')[1]), headers, body }
+}
+
+/** One request on an HTTP/2 session; `body` chunks are written one by one, without a declared length. */
+async function http2Exchange (session: ClientHttp2Session, request: OutgoingHttpHeaders, body: string[] = []): Promise<{ status: number, headers: Headers, body: string }> {
+  return await new Promise((resolve, reject) => {
+    const stream = session.request(request)
+    const chunks: Buffer[] = []
+    let headers: Headers = {}
+    stream.on('response', (received) => { headers = received as Headers })
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.on('end', () => resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks).toString() }))
+    stream.on('error', reject)
+    for (const chunk of body) stream.write(chunk)
+    stream.end()
+  })
+}
+
 t.test('the API\'s own refusals keep their shape through Nginx', async (t) => {
   // As the issue writes it: curl -sk -X GET https://localhost:<port>/register
-  const { stdout } = await run('curl', ['-sk', '-X', 'GET', '--dump-header', '-', `${baseUrl()}/register`])
-  const [head = '', body = ''] = stdout.split('\r\n\r\n', 2)
-  const headers = Object.fromEntries(head.split('\r\n').slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
-  assertCatalogError(t, { status: Number(head.split(' ')[1]), headers, body }, 'METHOD_NOT_ALLOWED', 'curl -X GET /register')
-  t.equal(headers.allow, 'POST', 'Allow: POST')
+  const wrongMethod = await curlExchange(['-X', 'GET', `${baseUrl()}/register`])
+  assertCatalogError(t, wrongMethod, 'METHOD_NOT_ALLOWED', 'curl -X GET /register')
+  t.equal(wrongMethod.headers.allow, 'POST', 'Allow: POST')
 
   assertCatalogError(t, replyOf(await call(`${baseUrl()}/no-such-thing`)), 'NOT_FOUND', 'GET /no-such-thing')
   // A path parameter over the router's 100 characters.
@@ -82,26 +104,14 @@ t.test('a body over 64 KiB: 413 BODY_TOO_LARGE from Nginx', async (t) => {
 
 t.test('a body over 64 KiB over HTTP/2, as curl sends it: 413 BODY_TOO_LARGE, not nginx\'s HTML page', async (t) => {
   // curl -sk negotiates HTTP/2, where nginx ignores error_page 413 unless the page takes any size.
-  const { stdout } = await run('curl', ['-sk', '--http2', '--dump-header', '-', '-H', 'content-type: application/json', '--data-binary', 'x'.repeat(70_000), `${baseUrl()}/register`])
-  t.match(stdout, /^HTTP\/2 /, 'curl spoke HTTP/2')
-  const [head = '', body = ''] = stdout.split('\r\n\r\n', 2)
-  const headers = Object.fromEntries(head.split('\r\n').slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
-  assertCatalogError(t, { status: Number(head.split(' ')[1]), headers, body }, 'BODY_TOO_LARGE', 'curl, 70 KB with its length')
+  const sent = await curlExchange(['-H', 'content-type: application/json', '--data-binary', 'x'.repeat(70_000), `${baseUrl()}/register`])
+  t.equal(sent.protocol, 'HTTP/2', 'curl spoke HTTP/2')
+  assertCatalogError(t, sent, 'BODY_TOO_LARGE', 'curl, 70 KB with its length')
 
   // A body streamed without a declared length is refused while Nginx reads it.
   const session = connectHttp2(baseUrl(), { rejectUnauthorized: false })
   t.teardown(() => session.destroy())
-  const streamed = await new Promise<{ status: number, headers: Headers, body: string }>((resolve, reject) => {
-    const stream = session.request({ ':method': 'POST', ':path': '/register', 'content-type': 'application/json' })
-    const chunks: Buffer[] = []
-    let answer: Headers = {}
-    stream.on('response', (received) => { answer = received as Headers })
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-    stream.on('end', () => resolve({ status: Number(answer[':status']), headers: answer, body: Buffer.concat(chunks).toString() }))
-    stream.on('error', reject)
-    for (let i = 0; i < 7; i++) stream.write('x'.repeat(10_000))
-    stream.end()
-  })
+  const streamed = await http2Exchange(session, { ':method': 'POST', ':path': '/register', 'content-type': 'application/json' }, Array.from({ length: 7 }, () => 'x'.repeat(10_000)))
   assertCatalogError(t, streamed, 'BODY_TOO_LARGE', 'HTTP/2, 70 KB streamed without a length')
 })
 
@@ -153,20 +163,8 @@ t.test('a burst over the per-address limit: 429 RATE_LIMITED with Retry-After', 
   const session = connectHttp2(baseUrl(), { rejectUnauthorized: false })
   t.teardown(() => session.destroy())
   const count = RATE_LIMIT.burst * 2
-  const replies = await Promise.all(Array.from({ length: count }, async () => await new Promise<{ status: number, headers: Headers, body: string }>((resolve, reject) => {
-    const stream = session.request({ ':method': 'POST', ':path': '/token/refresh', 'content-type': 'application/json' })
-    let status = 0
-    let headers: Headers = {}
-    const chunks: Buffer[] = []
-    stream.on('response', (received) => {
-      status = Number(received[':status'])
-      headers = received as Headers
-    })
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-    stream.on('end', () => resolve({ status, headers, body: Buffer.concat(chunks).toString() }))
-    stream.on('error', reject)
-    stream.end('{}')
-  })))
+  const replies = await Promise.all(Array.from({ length: count }, async () =>
+    await http2Exchange(session, { ':method': 'POST', ':path': '/token/refresh', 'content-type': 'application/json' }, ['{}'])))
   // Let the bucket drain, so the tests after this one are not throttled.
   t.teardown(async () => { await sleep(Math.ceil(RATE_LIMIT.burst / RATE_LIMIT.rate) * 1000 + 1000) })
   const limited = replies.filter((reply) => reply.status === 429)
