@@ -90,6 +90,11 @@ export function serverNow (): number {
   return Date.now() + clockOffsetMs
 }
 
+/** The moment `seconds` from now on the server's clock (a TTL, a Retry-After). */
+export function secondsFromNow (seconds: number): Date {
+  return new Date(serverNow() + seconds * 1000)
+}
+
 function noteServerClock (response: Response): void {
   const date = Date.parse(response.headers.get('Date') ?? '')
   // Date has whole seconds; ignore differences below that, they are rounding.

@@ -1,5 +1,5 @@
 // Turns anything a request threw into a sentence (and the field it concerns) for a form.
-import { ApiFailure, serverNow } from './api.js'
+import { ApiFailure, secondsFromNow } from './api.js'
 import { describeFailure, failureFields, holdsTheForm, isFailureCode } from './messages.js'
 import type { Field } from './validation.js'
 import type { FormView } from './views.js'
@@ -18,5 +18,5 @@ export function showFailure (view: FormView, error: unknown, codeLength: number)
   // Only mark fields this form has (the sign-in form has no code field, for instance).
   const present = field !== undefined && view.form.querySelector(`#${view.prefix}-${field}`) !== null
   view.error(text, { field: present ? field : undefined })
-  if (error instanceof ApiFailure && holdsTheForm(error)) view.holdUntil(new Date(serverNow() + error.retryAfterSeconds! * 1000))
+  if (error instanceof ApiFailure && holdsTheForm(error)) view.holdUntil(secondsFromNow(error.retryAfterSeconds!))
 }

@@ -71,7 +71,7 @@ export class FormView {
   onSubmit (handler: () => void): void {
     this.form.addEventListener('submit', (event) => {
       event.preventDefault()
-      if (this.form.getAttribute('aria-busy') === 'true' || this.#submit.getAttribute('aria-disabled') === 'true') return
+      if (this.isBusy || this.#submit.getAttribute('aria-disabled') === 'true') return
       this.reset()
       handler()
     })
@@ -126,6 +126,11 @@ export class FormView {
     this.#alert.textContent = ''
     this.#status.textContent = text
     if (focus) this.#status.focus()
+  }
+
+  /** Whether a request of this form is running (see busy). */
+  get isBusy (): boolean {
+    return this.form.getAttribute('aria-busy') === 'true'
   }
 
   /** While a request runs: the submit button is disabled and the form says it is busy. */

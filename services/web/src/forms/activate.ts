@@ -1,4 +1,4 @@
-import { api, serverNow, type Credentials, type PendingCode } from '../api.js'
+import { api, secondsFromNow, type Credentials, type PendingCode } from '../api.js'
 import { CodeClocks } from '../countdown.js'
 import { showFailure } from '../failures.js'
 import { refusedWith } from '../messages.js'
@@ -42,7 +42,7 @@ export function setUpActivate (codeLength: number, signIn: () => SignInForm): Ac
       } catch (error) {
         if (refusedWith(error, 'CODE_EXPIRED', 'CODE_EXHAUSTED')) clocks.codeValidUntil(new Date(0))
         if (refusedWith(error, 'CODE_EXHAUSTED') && error.retryAfterSeconds !== undefined) {
-          clocks.resendAvailableAt(new Date(serverNow() + error.retryAfterSeconds * 1000))
+          clocks.resendAvailableAt(secondsFromNow(error.retryAfterSeconds))
         }
         if (refusedWith(error, 'ALREADY_ACTIVATED')) clocks.stop()
         showFailure(view, error, codeLength)
@@ -51,7 +51,7 @@ export function setUpActivate (codeLength: number, signIn: () => SignInForm): Ac
   })
 
   resendButton.addEventListener('click', () => {
-    if (clocks.resendWaits || view.form.getAttribute('aria-busy') === 'true') return
+    if (clocks.resendWaits || view.isBusy) return
     view.reset()
     if (!view.showFieldErrors(checkResend({ email: view.value('email'), password: view.value('password') }))) return
     void view.busy(async () => {
@@ -63,7 +63,7 @@ export function setUpActivate (codeLength: number, signIn: () => SignInForm): Ac
         view.success(`${sent.message} Enter the new code; the old one no longer works.`)
       } catch (error) {
         if (refusedWith(error, 'RESEND_TOO_SOON') && error.retryAfterSeconds !== undefined) {
-          clocks.resendAvailableAt(new Date(serverNow() + error.retryAfterSeconds * 1000))
+          clocks.resendAvailableAt(secondsFromNow(error.retryAfterSeconds))
         }
         showFailure(view, error, codeLength)
       }

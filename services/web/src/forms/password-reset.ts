@@ -2,7 +2,7 @@
 // answers the request for a code the same way whether or not the address has an account: with
 // how long a code lives and when another may be asked for, which the countdowns run from (a
 // request inside the wait is dropped silently, again so as to reveal nothing).
-import { api, serverNow } from '../api.js'
+import { api, secondsFromNow } from '../api.js'
 import type { PageConfig } from '../config.js'
 import { CodeClocks } from '../countdown.js'
 import { showFailure } from '../failures.js'
@@ -24,8 +24,6 @@ export function setUpPasswordReset ({ codeLength }: PageConfig, signIn: () => Si
 
   reset.input('code').setAttribute('maxlength', String(codeLength))
   reset.input('code').setAttribute('pattern', `[0-9]{${codeLength}}`)
-
-  const secondsFromNow = (seconds: number): Date => new Date(serverNow() + seconds * 1000)
 
   /** Asks for a code; the API's message when it took the request (which says nothing about the account). */
   async function requestCode (view: FormView, email: string): Promise<string | undefined> {
@@ -68,7 +66,7 @@ export function setUpPasswordReset ({ codeLength }: PageConfig, signIn: () => Si
   })
 
   resendButton.addEventListener('click', () => {
-    if (clocks.resendWaits || reset.form.getAttribute('aria-busy') === 'true') return
+    if (clocks.resendWaits || reset.isBusy) return
     reset.reset()
     const email = reset.value('email')
     if (!reset.showFieldErrors(checkForgot({ email }))) return
