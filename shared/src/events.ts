@@ -58,12 +58,35 @@ export const SessionsEndedData = Type.Object({
 })
 export type SessionsEndedData = Static<typeof SessionsEndedData>
 
-/** `user.password_changed` and `user.disabled`: the account's sessions all ended with it. */
+/** `user.disabled`: the account's sessions all ended with it. */
 export const AccountChangedData = Type.Object({
   userId: Type.String(),
   sessionIds: Type.Array(Type.String())
 })
 export type AccountChangedData = Static<typeof AccountChangedData>
+
+/** How a password came to be set: by its owner, through an emailed reset code, or by an operator. */
+export const PasswordChangeHow = Type.Union([
+  Type.Literal('changed'),
+  Type.Literal('reset'),
+  Type.Literal('operator')
+])
+export type PasswordChangeHow = Static<typeof PasswordChangeHow>
+
+/**
+ * `user.password_changed`: every session the password write ended (exactly those), and where to
+ * tell the owner. The mailer sends them a notice (NIST SP 800-63B-4 §4.2.3: recovery notifies).
+ */
+export const PasswordChangedData = Type.Object({
+  userId: Type.String(),
+  email: Type.String({ minLength: 3 }),
+  sessionIds: Type.Array(Type.String()),
+  how: PasswordChangeHow
+})
+export type PasswordChangedData = Static<typeof PasswordChangedData>
+
+/** Events that tell the owner something happened to their account: the mailer sends a notice. */
+export const noticeEventTypes: readonly EventType[] = [EventTypes.passwordChanged]
 
 /** A CloudEvents 1.0 envelope in structured JSON mode. */
 export const CloudEventEnvelope = Type.Object({
