@@ -3,7 +3,7 @@ import { Counter, Histogram, type Registry } from 'prom-client'
 /** The mailer's own series, next to the process and HTTP ones of the shared registry. */
 export class DeliveryMetrics {
   readonly received: Counter
-  readonly deliveries: Counter<'result'>
+  readonly deliveries: Counter<'result' | 'kind'>
   readonly retries: Counter<'cause'>
   readonly deadLetters: Counter<'cause'>
   readonly smtpSendSeconds: Histogram<'outcome'>
@@ -14,8 +14,8 @@ export class DeliveryMetrics {
     this.received = new Counter({ name: 'mailer_messages_received_total', help: 'Messages taken off the mail queue, copies and retries included', registers })
     this.deliveries = new Counter({
       name: 'mailer_deliveries_total',
-      help: 'Messages settled without an error, by result: sent, already-sent (a copy of a sent event), dropped-expired (code expired before it could be sent)',
-      labelNames: ['result'],
+      help: 'Messages settled without an error, by result: sent, already-sent (a copy of a sent event), dropped-expired (code expired before it could be sent); and by kind: code, notice',
+      labelNames: ['result', 'kind'],
       registers
     })
     this.retries = new Counter({

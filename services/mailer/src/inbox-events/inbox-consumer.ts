@@ -1,7 +1,7 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib'
 import type { FastifyBaseLogger } from 'fastify'
 import { parseTraceparent } from '@latchkey/shared'
-import { deliverCodeMail, type DeliveryDeps } from '../delivery/deliver-code-mail.js'
+import { deliverMail, type DeliveryDeps } from '../delivery/deliver-mail.js'
 import { parseMailEvent, type ParsedMailEvent } from './mail-event.js'
 import { attemptHeader, currentAttempt, retryDelayMs, type RetryPolicy } from './retry-policy.js'
 import { declareTopology, type QueueNames } from './topology.js'
@@ -93,12 +93,12 @@ export class InboxConsumer {
       return
     }
 
-    const outcome = await deliverCodeMail(parsed.event, { ...deliveryDeps, log }, attempt >= retry.maxAttempts)
+    const outcome = await deliverMail(parsed.event, { ...deliveryDeps, log }, attempt >= retry.maxAttempts)
     switch (outcome.action) {
       case 'ack':
         log.info({ result: outcome.result }, resultMessages[outcome.result])
         this.stats[statByResult[outcome.result]]++
-        metrics.deliveries.inc({ result: outcome.result })
+        metrics.deliveries.inc({ result: outcome.result, kind: parsed.event.kind })
         settleSafely(() => channel.ack(message))
         break
       case 'wait':

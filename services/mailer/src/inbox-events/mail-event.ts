@@ -1,27 +1,46 @@
 import { Compile } from 'typebox/compile'
-import { CloudEventEnvelope, CodeDeliveryData, EventTypes, isDeliverableAddress } from '@latchkey/shared'
+import { Type } from 'typebox'
+import { CloudEventEnvelope, CodeDeliveryData, EventTypes, PasswordChangedData, isDeliverableAddress } from '@latchkey/shared'
 import type { CodePurpose } from '../mail/code-mail.js'
 
-/** The event types that ask for a mail, and which mail. `user.deleted` is deliberately absent. */
+/** The event types that ask for a code mail, and which one. `user.deleted` is deliberately absent. */
 export const mailPurposeByType: Readonly<Record<string, CodePurpose>> = {
   [EventTypes.userRegistered]: 'activation',
   [EventTypes.activationCodeRequested]: 'activation',
   [EventTypes.passwordResetRequested]: 'password-reset'
 }
 
-export const mailEventTypes = Object.keys(mailPurposeByType)
+/** The event types that ask for a security notice to the account's owner (one so far). */
+export const noticeTypes: readonly string[] = [EventTypes.passwordChanged]
 
-/** A validated event that asks for a code mail. */
-export interface MailEvent {
+/** Everything the mail queue binds: a type missing here never reaches the mailer. */
+export const mailEventTypes = [...Object.keys(mailPurposeByType), ...noticeTypes]
+
+/** What a mail event has whatever mail it asks for. */
+interface MailEventBase {
   id: string
   type: string
-  /** When the event happened, i.e. when its code was issued. */
+  /** When the event happened: when its code was issued, or when the password was set. */
   time: string
-  purpose: CodePurpose
-  data: CodeDeliveryData
   /** The CloudEvents distributed-tracing extension attribute, if the event has one. */
   traceparent?: string
 }
+
+/** A validated event that asks for a one-time code mail; the code expires, so may arrive too late. */
+export interface CodeMailEvent extends MailEventBase {
+  kind: 'code'
+  purpose: CodePurpose
+  data: CodeDeliveryData
+}
+
+/** A validated event that asks for a notice to the account's owner; it never expires. */
+export interface NoticeMailEvent extends MailEventBase {
+  kind: 'notice'
+  data: PasswordChangedData
+}
+
+export type MailEvent = CodeMailEvent | NoticeMailEvent
+export type MailKind = MailEvent['kind']
 
 export type ParsedMailEvent =
   | { valid: true, event: MailEvent }
@@ -29,6 +48,9 @@ export type ParsedMailEvent =
 
 const envelope = Compile(CloudEventEnvelope)
 const codeDelivery = Compile(CodeDeliveryData)
+const passwordChanged = Compile(PasswordChangedData)
+// A notice tells its reader when it happened, so its time must be one.
+const noticeTime = Compile(Type.String({ format: 'date-time' }))
 
 /**
  * Turns a message body into a mail event, or says why it is not one. Anything that fails here
@@ -43,17 +65,26 @@ export function parseMailEvent (body: Buffer): ParsedMailEvent {
   }
   if (!envelope.Check(json)) return { valid: false, reason: `not a CloudEvent: ${firstError(envelope.Errors(json))}` }
 
-  const eventId = json.id
   const { traceparent } = json as { traceparent?: unknown }
   const trace = typeof traceparent === 'string' ? { traceparent } : {}
-  const refuse = (reason: string): ParsedMailEvent => ({ valid: false, reason, eventId, ...trace })
-  const purpose = mailPurposeByType[json.type]
-  if (purpose === undefined) return refuse(`event type ${json.type} is not mailed`)
-  if (!codeDelivery.Check(json.data)) return refuse(`bad data: ${firstError(codeDelivery.Errors(json.data))}`)
-  // The mailer is the last line before SMTP: it checks again what the API already refused.
-  if (!isDeliverableAddress(json.data.email)) return refuse('recipient address is not a plain address')
+  const base = { id: json.id, type: json.type, time: json.time, ...trace }
+  const refuse = (reason: string): ParsedMailEvent => ({ valid: false, reason, eventId: json.id, ...trace })
 
-  return { valid: true, event: { id: eventId, type: json.type, time: json.time, purpose, data: json.data, ...trace } }
+  let event: MailEvent
+  const purpose = mailPurposeByType[json.type]
+  if (purpose !== undefined) {
+    if (!codeDelivery.Check(json.data)) return refuse(`bad data: ${firstError(codeDelivery.Errors(json.data))}`)
+    event = { ...base, kind: 'code', purpose, data: json.data }
+  } else if (json.type === EventTypes.passwordChanged) {
+    if (!passwordChanged.Check(json.data)) return refuse(`bad data: ${firstError(passwordChanged.Errors(json.data))}`)
+    if (!noticeTime.Check(json.time)) return refuse('event time is not a date-time')
+    event = { ...base, kind: 'notice', data: json.data }
+  } else {
+    return refuse(`event type ${json.type} is not mailed`)
+  }
+  // The mailer is the last line before SMTP: it checks again what the API already refused.
+  if (!isDeliverableAddress(event.data.email)) return refuse('recipient address is not a plain address')
+  return { valid: true, event }
 }
 
 function firstError (errors: Iterable<{ instancePath: string, message: string }>): string {

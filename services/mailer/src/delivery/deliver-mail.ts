@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
-import { composeCodeMail } from '../mail/code-mail.js'
+import { composeCodeMail, type ComposedMail } from '../mail/code-mail.js'
+import { composePasswordNotice } from '../mail/notice-mail.js'
 import type { SmtpSender } from '../mail/smtp.js'
 import type { MailEvent } from '../inbox-events/mail-event.js'
 import type { Claim, DeliveryLog } from './delivery-log.js'
@@ -25,14 +26,15 @@ export interface DeliveryDeps {
 }
 
 /**
- * One attempt at the mail an event asks for. Never throws: every failure becomes an outcome.
+ * One attempt at the mail an event asks for, a code mail or a notice: the same claim, send and
+ * record for both, but only a code expires. Never throws: every failure becomes an outcome.
  *
  * Delivery is at-least-once. The mail is recorded as sent only after the SMTP server accepted
  * it, so a crash (or a MongoDB failure) between the two leaves the claim to run out, and the
  * redelivered message sends the mail a second time. One duplicate is the accepted price: losing
- * a code mail is worse, and SMTP cannot be part of a transaction.
+ * a code mail or a security notice is worse, and SMTP cannot be part of a transaction.
  */
-export async function deliverCodeMail (event: MailEvent, deps: DeliveryDeps, finalAttempt: boolean): Promise<DeliveryOutcome> {
+export async function deliverMail (event: MailEvent, deps: DeliveryDeps, finalAttempt: boolean): Promise<DeliveryOutcome> {
   const { deliveries, log, now } = deps
 
   let claimed
@@ -44,7 +46,7 @@ export async function deliverCodeMail (event: MailEvent, deps: DeliveryDeps, fin
   if (claimed.result === 'already-sent') return { action: 'ack', result: 'already-sent' }
 
   // Checked on every attempt, so a code that expired while SMTP was down is never mailed late.
-  const expired = Date.parse(event.data.codeExpiresAt) <= now().getTime()
+  const expired = event.kind === 'code' && Date.parse(event.data.codeExpiresAt) <= now().getTime()
   if (claimed.result === 'held') {
     // Its holder records what happened; this copy has nothing left to do once the code is dead.
     if (expired) return { action: 'ack', result: 'dropped-expired' }
@@ -85,7 +87,7 @@ async function sendHoldingClaim (event: MailEvent, claim: Claim, { deliveries, s
   const lease = deliveries.keepAlive(claim, (problem) => log.warn({ problem }, 'claim not renewed while sending; the mail may go out twice'))
   const started = performance.now()
   try {
-    await smtp.send({ ...composeCodeMail(event.purpose, event.data, now()), to: event.data.email, eventId: event.id })
+    await smtp.send({ ...composeMail(event, now()), to: event.data.email, eventId: event.id })
   } catch (err) {
     metrics.smtpSendSeconds.observe({ outcome: 'failed' }, (performance.now() - started) / 1000)
     throw err
@@ -93,8 +95,13 @@ async function sendHoldingClaim (event: MailEvent, claim: Claim, { deliveries, s
     lease.stop()
   }
   metrics.smtpSendSeconds.observe({ outcome: 'accepted' }, (performance.now() - started) / 1000)
+  if (event.kind !== 'code') return
   const issuedAt = Date.parse(event.time)
   if (Number.isFinite(issuedAt)) metrics.codeMailLatencySeconds.observe(Math.max(0, now().getTime() - issuedAt) / 1000)
+}
+
+function composeMail (event: MailEvent, now: Date): ComposedMail {
+  return event.kind === 'code' ? composeCodeMail(event.purpose, event.data, now) : composePasswordNotice(event.data, event.time)
 }
 
 function withoutAddress (text: string, address: string): string {
