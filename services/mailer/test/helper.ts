@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import amqplib from 'amqplib'
 import { MongoClient } from 'mongodb'
-import { createEvent, loadConfig, type CodeDeliveryData, type CloudEvent, type EventType } from '@latchkey/shared'
+import { createEvent, EventTypes, loadConfig, type CodeDeliveryData, type CloudEvent, type EventType, type PasswordChangeHow, type PasswordChangedData } from '@latchkey/shared'
 import app from '../src/app.js'
 import { MailerConfigSchema, type MailerConfig } from '../src/config.js'
 
@@ -129,6 +129,11 @@ export function codeEvent (type: EventType, email: string, options: { code?: str
   })
 }
 
+/** A `user.password_changed` event as auth-api publishes it, which asks for a notice to the owner. */
+export function passwordChangedEvent (email: string, how: PasswordChangeHow = 'changed'): CloudEvent<PasswordChangedData> {
+  return createEvent<PasswordChangedData>(EventTypes.passwordChanged, '/test/auth-api', { userId: randomUUID(), email, sessionIds: [randomUUID()], how })
+}
+
 /** Publishes like auth-api does, and fails if no queue took the message. */
 export async function publish (config: MailerConfig, routingKey: string, body: string | object, messageId: string, headers: Record<string, string> = {}): Promise<void> {
   const connection = await amqplib.connect(config.AMQP_URL)
@@ -154,6 +159,21 @@ export async function publish (config: MailerConfig, routingKey: string, body: s
 
 export async function publishEvent (config: MailerConfig, event: CloudEvent, headers: Record<string, string> = {}): Promise<void> {
   await publish(config, event.type, event, event.id, headers)
+}
+
+/**
+ * Publishes one event three times, as redeliveries do: two copies at once (as after a publisher
+ * or outbox retry), then a third once the first is surely sent. Resolves once its mail arrived and
+ * both other copies were skipped: every copy is settled, so the inbox is final.
+ */
+export async function publishThreeCopies ({ app, config, servers }: TestApp, event: CloudEvent<{ email: string }>): Promise<void> {
+  const skippedBefore = app.inboxEvents.stats.alreadySent
+  await publishEvent(config, event)
+  await publishEvent(config, event)
+  await waitForMail(servers.inboxApi, event.data.email)
+  await waitFor(() => app.inboxEvents.stats.alreadySent >= skippedBefore + 1, { timeoutMs: 15_000, what: 'the second copy to be skipped' })
+  await publishEvent(config, event)
+  await waitFor(() => app.inboxEvents.stats.alreadySent >= skippedBefore + 2, { timeoutMs: 10_000, what: 'the third copy to be skipped' })
 }
 
 /** Whether the broker routes a message with this key anywhere (it does not, if nothing binds it). */

@@ -35,5 +35,7 @@ t.test('only mail-worthy event types are bound', async (t) => {
   t.ok(await isRoutable(config, EventTypes.userRegistered))
   t.ok(await isRoutable(config, EventTypes.activationCodeRequested))
   t.ok(await isRoutable(config, EventTypes.passwordResetRequested))
+  t.ok(await isRoutable(config, EventTypes.passwordChanged), 'the owner gets a notice')
   t.notOk(await isRoutable(config, EventTypes.userDeleted), 'user.deleted is not mailed')
+  t.notOk(await isRoutable(config, EventTypes.sessionRevoked), 'ended sessions are not mailed')
 })
