@@ -60,6 +60,7 @@ export const errorCatalog = {
   CODE_EXHAUSTED: { status: 429, message: 'Too many wrong tries: this code no longer works. Request a new one.' },
   RESEND_TOO_SOON: { status: 429, message: 'Wait before asking for another code.' },
   CODE_MAIL_LIMIT: { status: 429, message: 'Too many codes were sent to this address today. Try again later.' },
+  CODE_FAILURE_LIMIT: { status: 429, message: 'Too many wrong codes for this address today: no code is issued or checked until the wait is over.' },
 
   // Our side.
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side. Try again.' },

@@ -10,6 +10,7 @@ import events from './events/events.js'
 import health from './health/routes.js'
 import authMetrics from './monitoring/auth-metrics.js'
 import errorHandling, { type ErrorHandlingOptions } from './http/errors.js'
+import noStore from './http/no-store.js'
 import openapi from './http/openapi.js'
 import passwordReset from './password-reset/routes.js'
 import profile from './profile/routes.js'
@@ -42,6 +43,7 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
 
   await fastify.register(requestLogging)
   await fastify.register(authMetrics, { host: config.METRICS_HOST, port: config.METRICS_PORT })
+  await fastify.register(noStore)
   await fastify.register(errorHandling, { ...(onUndocumentedError ? { onUndocumented: onUndocumentedError } : {}) })
   // The API speaks JSON and HTML forms only; a text/plain body is refused (415), not half-parsed.
   fastify.removeContentTypeParser('text/plain')
@@ -51,9 +53,11 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
   await fastify.register(database, { url: config.MONGO_URL, ...(databaseName ? { databaseName } : {}) })
   await fastify.register(accounts, {
     codeSecret: config.CODE_SECRET,
-    codeLength: config.CODE_LENGTH,
+    codeLengths: { activation: config.CODE_LENGTH, 'password-reset': config.RESET_CODE_LENGTH },
     codeTtlSeconds: config.CODE_TTL_SECONDS,
     codeMaxAttempts: config.CODE_MAX_ATTEMPTS,
+    codeFailuresPerDay: config.CODE_FAILURES_PER_DAY,
+    deviceTokenTtlSeconds: config.DEVICE_TOKEN_TTL_DAYS * 86_400,
     policy: {
       mail: { intervalSeconds: config.RESEND_INTERVAL_SECONDS, perDay: config.CODE_MAILS_PER_DAY, perNetworkPerDay: config.CODE_MAILS_PER_NETWORK_PER_DAY },
       pendingRetentionMs: config.PENDING_ACCOUNT_RETENTION_DAYS * DAY_MS,

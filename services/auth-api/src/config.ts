@@ -15,9 +15,18 @@ export const AuthApiConfigSchema = Type.Object({
   EVENTS_EXCHANGE: Type.String({ default: DEFAULT_EVENTS_EXCHANGE, minLength: 1 }),
   /** Key for the HMAC that stores one-time codes; shared by every replica. */
   CODE_SECRET: Type.String({ minLength: 32 }),
+  /** Digits of an activation code: the original design's 4, bounded by CODE_FAILURES_PER_DAY (README, "Rules"). */
   CODE_LENGTH: Type.Integer({ default: 4, minimum: 4, maximum: 10 }),
+  /** Digits of a password-reset code: it recovers an account, so never fewer than 6 (NIST SP 800-63B-4 §4.2.1.2). */
+  RESET_CODE_LENGTH: Type.Integer({ default: 8, minimum: 6, maximum: 10 }),
   CODE_TTL_SECONDS: Type.Integer({ default: 60, minimum: 10, maximum: 600 }),
   CODE_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 20 }),
+  /**
+   * Wrong codes allowed per account and purpose in 24 hours, across every code issued meanwhile:
+   * past it the purpose issues and checks no code until the window ends. A new code never
+   * resets this count (NIST SP 800-63B-4 §3.1.3.2).
+   */
+  CODE_FAILURES_PER_DAY: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
   RESEND_INTERVAL_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
   /** Per account and purpose (activation, password reset): each has its own count. */
   CODE_MAILS_PER_DAY: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
@@ -46,6 +55,8 @@ export const AuthApiConfigSchema = Type.Object({
   LOCKOUT_THRESHOLD: Type.Integer({ default: 10, minimum: 1 }),
   LOCKOUT_BASE_SECONDS: Type.Integer({ default: 30, minimum: 1 }),
   LOCKOUT_MAX_SECONDS: Type.Integer({ default: 900, minimum: 1 }),
+  /** How long a device token (the cookie a browser gets after signing in) keeps its own lockout count. */
+  DEVICE_TOKEN_TTL_DAYS: Type.Integer({ default: 180, minimum: 1, maximum: 730 }),
   /** The origin clients use; it is the access tokens' issuer (iss). */
   PUBLIC_URL: Type.String({ default: 'https://localhost:8443', pattern: '^https?://' })
 })

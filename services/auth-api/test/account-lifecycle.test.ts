@@ -15,7 +15,7 @@ t.test('account lifecycle', async (t) => {
     t.equal(weak.json().code, 'PASSWORD_TOO_COMMON')
     const changed = await app.inject({ method: 'POST', url: '/me/password', headers: { ...bearer(session.access_token), 'x-token-transport': 'cookie' }, payload: { current_password: bob.password, new_password: 'a-new-password' } })
     t.equal(changed.statusCode, 200)
-    t.match(changed.cookies.find((c) => c.name === 'latchkey_refresh'), { value: '' }, 'a browser\'s session cookies go with its session')
+    t.match(changed.cookies.find((c) => c.name === '__Host-latchkey_refresh'), { value: '' }, 'a browser\'s session cookies go with its session')
     const old = await app.inject({ method: 'GET', url: '/me', headers: bearer(session.access_token) })
     t.equal(old.statusCode, 401)
     t.equal(old.json().code, 'TOKEN_REVOKED')
@@ -94,9 +94,10 @@ t.test('account lifecycle', async (t) => {
     const code = await nextCodeFor(events, dave.email, seen)
     t.equal(eventsFor(events, dave.email).at(-1)!.routingKey, 'user.password_reset_requested')
 
-    const unknownReset = await app.inject({ method: 'POST', url: '/password/reset', payload: { email: 'nobody@example.com', code: '1234', new_password: 'brand-new-secret' } })
+    t.equal(code.length, config.RESET_CODE_LENGTH, 'a reset code has its own length, 8 digits by default')
+    const unknownReset = await app.inject({ method: 'POST', url: '/password/reset', payload: { email: 'nobody@example.com', code: '12345678', new_password: 'brand-new-secret' } })
     t.equal(unknownReset.statusCode, 403)
-    const wrongCode = code === '0000' ? '0001' : '0000'
+    const wrongCode = code === '00000000' ? '00000001' : '00000000'
     const wrong = await app.inject({ method: 'POST', url: '/password/reset', payload: { email: dave.email, code: wrongCode, new_password: 'brand-new-secret' } })
     t.equal(wrong.statusCode, 403)
     t.same(wrong.json(), unknownReset.json(), 'a wrong code and an unknown address get the very same answer')

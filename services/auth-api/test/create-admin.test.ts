@@ -29,12 +29,23 @@ t.test('npm run create-admin creates an administrator or promotes an account', a
   t.equal(session.statusCode, 200)
   t.equal((await app.inject({ method: 'GET', url: '/admin/users', headers: bearer(session.json().access_token) })).statusCode, 200)
 
-  await register(app, 'pending-boss@example.com', 'testpassword')
-  const promoted = await createAdmin(databaseName, '--email', 'pending-boss@example.com')
+  // Anyone can register a pending address and choose its password: promoting it as it is would
+  // hand that stranger an administrator account.
+  await register(app, 'pending-boss@example.com', 'squatters-password')
+  const refused = await createAdmin(databaseName, '--email', 'pending-boss@example.com')
+  t.equal(refused.code, 1, 'a pending account is not promoted without a password of the operator\'s')
+  t.match(refused.stderr, /never activated: give --password/)
+  const stillPending = await app.accounts.byEmail('pending-boss@example.com')
+  t.equal(stillPending?.status, 'pending', 'and it stays pending')
+  t.same(stillPending?.roles, ['user'])
+
+  const promoted = await createAdmin(databaseName, '--email', 'pending-boss@example.com', '--password', 'operators-own-pass')
   t.equal(promoted.code, 0, promoted.stderr)
   const user = await app.accounts.byEmail('pending-boss@example.com')
   t.same(user?.roles, ['user', 'admin'])
-  t.equal(user?.status, 'active', 'a pending account is activated by the operator')
+  t.equal(user?.status, 'active', 'with --password, the operator activates it')
+  t.equal((await login(app, 'pending-boss@example.com', 'squatters-password')).statusCode, 401, 'the registrant\'s password no longer works')
+  t.equal((await login(app, 'pending-boss@example.com', 'operators-own-pass')).statusCode, 200, 'the operator\'s does')
 
   const missing = await createAdmin(databaseName, '--email', 'ghost@example.com')
   t.equal(missing.code, 1)

@@ -58,7 +58,7 @@ t.test('every route answers the refusals it documents', async (t) => {
     const routes: Array<{ url: string, body: (password: string) => Record<string, string>, headers?: Record<string, string> }> = [
       { url: '/register', body: (password) => ({ email: 'newcomer@example.com', password }) },
       { url: '/me/password', body: (password) => ({ current_password: member.password, new_password: password }), headers: bearer(fresh.access_token) },
-      { url: '/password/reset', body: (password) => ({ email: member.email, code: '1234', new_password: password }) }
+      { url: '/password/reset', body: (password) => ({ email: member.email, code: '12345678', new_password: password }) }
     ]
     for (const { url, body, headers } of routes) {
       for (const [password, code] of [['short', 'PASSWORD_TOO_SHORT'], ['x'.repeat(300), 'PASSWORD_TOO_LONG'], ['password1', 'PASSWORD_TOO_COMMON']]) {
@@ -68,20 +68,35 @@ t.test('every route answers the refusals it documents', async (t) => {
     }
   })
 
-  t.test('a locked address is refused on every route that proves a password or a code', async (t) => {
+  t.test('a locked address is refused on every route that proves its password anonymously', async (t) => {
     const locked = await activeAccount(app, events, 'locked.routes@example.com')
-    const token = (await login(app, locked.email)).json().access_token
     for (let i = 0; i < config.LOCKOUT_THRESHOLD; i++) await login(app, locked.email, `wrong-${i}-password`)
     const routes: Array<{ method: Method, url: string, payload: Record<string, string>, headers?: Record<string, string> }> = [
       { method: 'POST', url: '/login', payload: { email: locked.email, password: locked.password } },
       { method: 'POST', url: '/verify', payload: { verification_code: '1234' }, headers: { authorization: basic(locked.email, locked.password) } },
-      { method: 'POST', url: '/verify/resend', payload: {}, headers: { authorization: basic(locked.email, locked.password) } },
-      { method: 'POST', url: '/me/password', payload: { current_password: locked.password, new_password: 'a-new-long-passphrase' }, headers: bearer(token) },
-      { method: 'DELETE', url: '/me', payload: { password: locked.password }, headers: bearer(token) },
-      { method: 'POST', url: '/password/reset', payload: { email: locked.email, code: '1234', new_password: 'a-new-long-passphrase' } }
+      { method: 'POST', url: '/verify/resend', payload: {}, headers: { authorization: basic(locked.email, locked.password) } }
     ]
     for (const { method, url, payload, headers } of routes) {
       const response = await app.inject({ method, url, payload, ...(headers ? { headers } : {}) })
+      t.equal(response.json().code, 'ACCOUNT_LOCKED', `${method} ${url}`)
+      t.ok(Number(response.headers['retry-after']) > 0, `${method} ${url}: Retry-After`)
+    }
+  })
+
+  t.test('the owner\'s own confirmations lock on the account, apart from the anonymous pool', async (t) => {
+    const owner = await activeAccount(app, events, 'confirming.owner@example.com')
+    const token = (await login(app, owner.email)).json().access_token
+    for (let i = 0; i < config.LOCKOUT_THRESHOLD; i++) await login(app, owner.email, `wrong-${i}-password`)
+    t.equal((await login(app, owner.email)).json().code, 'ACCOUNT_LOCKED', 'strangers locked the address')
+    for (let i = 0; i < config.LOCKOUT_THRESHOLD; i++) {
+      t.equal((await app.inject({ method: 'DELETE', url: '/me', payload: { password: `not-it-${i}` }, headers: bearer(token) })).json().code, 'INVALID_PASSWORD')
+    }
+    const routes: Array<{ method: Method, url: string, payload: Record<string, string> }> = [
+      { method: 'POST', url: '/me/password', payload: { current_password: owner.password, new_password: 'a-new-long-passphrase' } },
+      { method: 'DELETE', url: '/me', payload: { password: owner.password } }
+    ]
+    for (const { method, url, payload } of routes) {
+      const response = await app.inject({ method, url, payload, headers: bearer(token) })
       t.equal(response.json().code, 'ACCOUNT_LOCKED', `${method} ${url}`)
       t.ok(Number(response.headers['retry-after']) > 0, `${method} ${url}: Retry-After`)
     }

@@ -78,6 +78,7 @@ export const sentences: Record<FailureCode, Sentence> = {
   CODE_EXHAUSTED: (f) => `Too many wrong tries: this code no longer works. You can ask for a new code ${inTime(f.retryAfterSeconds)}.`,
   RESEND_TOO_SOON: (f) => `You can ask for a new code ${inTime(f.retryAfterSeconds)}.`,
   CODE_MAIL_LIMIT: (f) => `We have sent this address too many codes today. You can ask again ${inTime(f.retryAfterSeconds)}.`,
+  CODE_FAILURE_LIMIT: (f) => `Too many wrong codes were entered for this address. No code can be used or sent for now; try again ${inTime(f.retryAfterSeconds)}.`,
   // Our side
   INTERNAL_ERROR: SERVER_TROUBLE,
   NOT_IMPLEMENTED: PAGE_OUT_OF_DATE,

@@ -62,7 +62,15 @@ export interface AccountDocument {
   codes: Partial<Record<CodePurpose, StoredCode>>
   mailQuota: Partial<Record<CodePurpose, MailQuota>>
   sessions: Record<string, SessionRecord>
+  /**
+   * Sign-ins ever started (absent before the first). A write that ends every session guards on
+   * it, so a sign-in that lands meanwhile makes that write decide again instead of ending a
+   * session its event would not list.
+   */
+  sessionsStarted?: number
   outbox: Record<string, OutboxEntry>
+  /** Events the broker refused for their content (e.g. an overlong property): kept for a person to look at, never retried. */
+  outboxParked?: Record<string, OutboxEntry>
   /** When the relay should publish the outbox next; absent when it is empty. */
   outboxDueAt?: Date
   /** A relay that claimed the outbox owns it until then. */

@@ -1,7 +1,6 @@
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb'
 import type { AccountDocument, SignedInAccount } from './account.js'
-
-const DUPLICATE_KEY = 11000
+import { isDuplicateKey } from '../storage/database.js'
 
 /**
  * The `users` collection. Every change is one atomic single-document write whose filter states
@@ -45,7 +44,7 @@ export class AccountStore {
       await this.collection.insertOne(account)
       return true
     } catch (err) {
-      if ((err as { code?: number }).code === DUPLICATE_KEY) return false
+      if (isDuplicateKey(err)) return false
       throw err
     }
   }

@@ -1,9 +1,13 @@
+import { hkdfSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { CodeFailures } from '../codes/code-failures.js'
 import { OneTimeCodes } from '../codes/one-time-code.js'
 import type { MailLimits } from '../codes/mail-quota.js'
+import { DeviceTokens } from '../credentials/device-tokens.js'
 import { createPasswordHasher, type PasswordHasher } from '../credentials/passwords.js'
 import { SignInAttempts, type LockoutPolicy } from '../credentials/sign-in-attempts.js'
+import type { CodePurpose } from './account.js'
 import { AccountStore } from './accounts-store.js'
 
 declare module 'fastify' {
@@ -11,6 +15,8 @@ declare module 'fastify' {
     accounts: AccountStore
     passwords: PasswordHasher
     codes: OneTimeCodes
+    codeFailures: CodeFailures
+    deviceTokens: DeviceTokens
     policy: AccountPolicy
     signInAttempts: SignInAttempts
   }
@@ -27,9 +33,13 @@ export interface AccountPolicy {
 
 export interface AccountsOptions {
   codeSecret: string
-  codeLength: number
+  /** Digits of an emailed code, per purpose. */
+  codeLengths: Record<CodePurpose, number>
   codeTtlSeconds: number
   codeMaxAttempts: number
+  /** Wrong codes per address and purpose in 24 hours, across codes. */
+  codeFailuresPerDay: number
+  deviceTokenTtlSeconds: number
   policy: AccountPolicy
   lockout: LockoutPolicy
 }
@@ -38,11 +48,16 @@ async function accounts (fastify: FastifyInstance, options: AccountsOptions): Pr
   const store = new AccountStore(fastify.db)
   const signInAttempts = new SignInAttempts(fastify.db, options.lockout, () => { fastify.authMetrics.lockouts.inc() })
   await store.ensureIndexes()
+  const codeFailures = new CodeFailures(fastify.db, options.codeFailuresPerDay)
   await signInAttempts.ensureIndexes()
+  await codeFailures.ensureIndexes()
+  fastify.decorate('codeFailures', codeFailures)
+  // HKDF, so the device-token key never doubles as the code key it comes from.
+  fastify.decorate('deviceTokens', new DeviceTokens(Buffer.from(hkdfSync('sha256', options.codeSecret, 'latchkey', 'device token', 32)), options.deviceTokenTtlSeconds))
   fastify.decorate('accounts', store)
   fastify.decorate('signInAttempts', signInAttempts)
   fastify.decorate('passwords', await createPasswordHasher(fastify.authMetrics.passwordHashing))
-  fastify.decorate('codes', new OneTimeCodes(options.codeSecret, options.codeLength, options.codeTtlSeconds, options.codeMaxAttempts))
+  fastify.decorate('codes', new OneTimeCodes(options.codeSecret, options.codeLengths, options.codeTtlSeconds, options.codeMaxAttempts))
   fastify.decorate('policy', options.policy)
 }
 

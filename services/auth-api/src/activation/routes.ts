@@ -4,6 +4,7 @@ import { Type } from 'typebox'
 import type { AccountDocument } from '../accounts/account.js'
 import { assertWellFormedCode, presentedCode, useCode } from '../codes/code-attempts.js'
 import { issueCode } from '../codes/issue-code.js'
+import { rememberDevice } from '../credentials/device-tokens.js'
 import { requestContext } from '../events/outbox.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
 import { EmailedCode, PendingCode, basicAuthFailures, basicAuthSecurity, errorResponses, rateLimited } from '../http/schemas.js'
@@ -42,18 +43,18 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Activation'],
       summary: 'Activate the account with the emailed code',
-      description: 'HTTP Basic authentication with email:password, and the code as verification_code (or code), JSON or form. The password is checked first. A code lives CODE_TTL_SECONDS (default 60 s), works once, and allows CODE_MAX_ATTEMPTS (default 5) tries.',
+      description: 'HTTP Basic authentication with email:password, and the code as verification_code (or code), JSON or form. The password is checked first. A code lives CODE_TTL_SECONDS (default 60 s), works once, and allows CODE_MAX_ATTEMPTS (default 5) tries; across codes, CODE_FAILURES_PER_DAY (default 10) wrong codes in 24 hours stop activation codes for the address until the window ends (429 CODE_FAILURE_LIMIT).',
       security: basicAuthSecurity,
-      body: verifyBody(fastify.codes.length),
+      body: verifyBody(fastify.codes.lengthOf('activation')),
       response: {
         200: Activated,
-        ...errorResponses(['CODE_MISSING', 'CODE_MALFORMED', ...basicAuthFailures, 'CODE_INVALID', 'ACCOUNT_DISABLED', 'ALREADY_ACTIVATED', 'CODE_EXPIRED', 'CODE_EXHAUSTED', ...rateLimited])
+        ...errorResponses(['CODE_MISSING', 'CODE_MALFORMED', ...basicAuthFailures, 'CODE_INVALID', 'ACCOUNT_DISABLED', 'ALREADY_ACTIVATED', 'CODE_EXPIRED', 'CODE_EXHAUSTED', 'CODE_FAILURE_LIMIT', ...rateLimited])
       }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const candidate = presentedCode(request.body)
-    assertWellFormedCode(fastify, candidate)
-    const { account, code } = await useCode(fastify, request.account!, 'activation', candidate, assertPending)
+    assertWellFormedCode(fastify.codes, 'activation', candidate)
+    const { account, code } = await useCode(fastify, request.account!.email, request.account!, 'activation', candidate, assertPending)
     const now = fastify.clock()
     const activated = await fastify.accounts.apply(account._id, { status: 'pending', 'codes.activation.hash': code.hash }, {
       $set: { status: 'active', activatedAt: now },
@@ -61,6 +62,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
     }, now)
     // Another request with the same code got there first.
     if (!activated) throw new Refusal('ALREADY_ACTIVATED')
+    rememberDevice(reply, fastify.deviceTokens, account.email, now)
     request.log.info({ event: 'account.activated', userId: account._id }, 'account activated')
     return { status: 'success' as const, message: 'Your account is activated. You can sign in now.', activated_at: now.toISOString() }
   })
@@ -72,7 +74,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Email a new activation code',
       description: 'HTTP Basic authentication with email:password. The new code replaces the old one. At most one every RESEND_INTERVAL_SECONDS (default 30 s; 429 RESEND_TOO_SOON with Retry-After) and CODE_MAILS_PER_DAY (default 10) per account.',
       security: basicAuthSecurity,
-      response: { 200: CodeSent, ...errorResponses([...basicAuthFailures, 'ACCOUNT_DISABLED', 'ALREADY_ACTIVATED', 'RESEND_TOO_SOON', 'CODE_MAIL_LIMIT', ...rateLimited]) }
+      response: { 200: CodeSent, ...errorResponses([...basicAuthFailures, 'ACCOUNT_DISABLED', 'ALREADY_ACTIVATED', 'RESEND_TOO_SOON', 'CODE_MAIL_LIMIT', 'CODE_FAILURE_LIMIT', ...rateLimited]) }
     }
   }, async (request) => {
     const account = await issueCode(fastify, request.account!, {

@@ -62,10 +62,10 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     const disabled = await untilSettled(async () => {
       const account = await existing(request.params.id)
       if (account.status === 'disabled') return account
-      const { sessionIds, update } = endEverySession(account)
+      const { sessionIds, guard, update } = endEverySession(account)
       const event = accountEvent(EventTypes.userDisabled, account._id, { userId: account._id, sessionIds }, context)
       const now = fastify.clock()
-      return await fastify.accounts.update(account._id, { status: account.status }, combine({ $set: { status: 'disabled' } }, update, appendToOutbox(event, context)), now) ?? undefined
+      return await fastify.accounts.update(account._id, { status: account.status, ...guard }, combine({ $set: { status: 'disabled' } }, update, appendToOutbox(event, context)), now) ?? undefined
     })
     void fastify.outbox.publishSoon(disabled._id)
     request.log.info({ event: 'admin.account_disabled', userId: disabled._id, by: request.currentUser!._id }, 'account disabled')

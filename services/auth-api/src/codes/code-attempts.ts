@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify'
-import { untilSettled } from '../accounts/accounts-store.js'
+import { untilSettled, type AccountStore } from '../accounts/accounts-store.js'
 import type { AccountDocument, CodePurpose, StoredCode } from '../accounts/account.js'
+import type { CodeFailures } from './code-failures.js'
+import type { OneTimeCodes } from './one-time-code.js'
 import { Refusal, refusedUntil } from '../refusal.js'
 
 /** Throws the refusal that applies when the account is in no state to use a code of this purpose. */
@@ -12,19 +13,33 @@ export interface CodeUsed {
   code: StoredCode
 }
 
+/** What checking a code needs. */
+export interface CodeCheckDeps {
+  accounts: Pick<AccountStore, 'update' | 'byId'>
+  codes: OneTimeCodes
+  codeFailures: Pick<CodeFailures, 'reserve' | 'refund'>
+  clock: () => Date
+}
+
 /**
- * The rules every emailed code follows: alive for the configured lifetime; each try reserved in
- * one atomic write before the comparison, so of any burst of guesses at most the allowed number
- * is ever compared; the try that uses the last attempt burns the code. On a match the caller
- * consumes the code in a write guarded by its hash, so it works once.
+ * The rules every emailed code follows: alive for the configured lifetime; each try reserved
+ * twice before the comparison, once against the address's daily cap across codes (CodeFailures)
+ * and once against this code's own attempts, each in one atomic write, so of any burst of guesses
+ * at most the allowed number is ever compared; the try that uses the last attempt burns the code.
+ * Only a match gives the daily reservation back. On a match the caller consumes the code in a
+ * write guarded by its hash, so it works once.
+ *
+ * `address` is the one the request named: a try at an address without a (suitable) account
+ * counts like any other, so the cap answers the same whether or not the address has an account.
  */
-export async function useCode (app: FastifyInstance, account: AccountDocument, purpose: CodePurpose, candidate: string, checkState: StateCheck): Promise<CodeUsed> {
-  const { codes, accounts } = app
+export async function useCode (deps: CodeCheckDeps, address: string, account: AccountDocument | null, purpose: CodePurpose, candidate: string, checkState: StateCheck): Promise<CodeUsed> {
+  const { codes, accounts, codeFailures, clock } = deps
+  await codeFailures.reserve(purpose, address, clock())
   const path = `codes.${purpose}`
   let current: AccountDocument | null = account
-  return await untilSettled(async () => {
+  const used = await untilSettled(async () => {
     checkState(current)
-    const now = app.clock()
+    const now = clock()
     const code = current.codes[purpose]
     if (!code || codes.isExpired(code, now)) throw new Refusal('CODE_EXPIRED')
     if (code.attempts >= codes.maxAttempts) throw exhausted(current, purpose, now)
@@ -44,6 +59,8 @@ export async function useCode (app: FastifyInstance, account: AccountDocument, p
     if (attemptsLeft <= 0) throw exhausted(counted, purpose, now)
     throw new Refusal('CODE_INVALID', { attempts_left: attemptsLeft }, `Wrong code. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`)
   })
+  await codeFailures.refund(purpose, address)
+  return used
 }
 
 /** The code a request sent: `verification_code`, or its alias `code`. */
@@ -52,12 +69,12 @@ export function presentedCode (body: { verification_code?: string, code?: string
 }
 
 /** Format errors say nothing about any account, so they may come before everything else. */
-export function assertWellFormedCode (app: FastifyInstance, candidate: string | undefined): asserts candidate is string {
+export function assertWellFormedCode (codes: Pick<OneTimeCodes, 'isWellFormed' | 'lengthOf'>, purpose: CodePurpose, candidate: string | undefined): asserts candidate is string {
   if (candidate === undefined || candidate === '') {
     throw new Refusal('CODE_MISSING', { field: 'verification_code' })
   }
-  if (!app.codes.isWellFormed(candidate)) {
-    throw new Refusal('CODE_MALFORMED', { field: 'verification_code' }, `The code is ${app.codes.length} digits.`)
+  if (!codes.isWellFormed(purpose, candidate)) {
+    throw new Refusal('CODE_MALFORMED', { field: 'verification_code' }, `The code is ${codes.lengthOf(purpose)} digits.`)
   }
 }
 

@@ -27,6 +27,9 @@ export interface CodeIssue {
  */
 export async function issueCode (app: FastifyInstance, account: AccountDocument, issue: CodeIssue, checkState: StateCheck, alongside: UpdateFilter<AccountDocument> = {}): Promise<AccountDocument> {
   const { purpose, eventType, context, enforceCooldown, network, requestedAt } = issue
+  checkState(account)
+  // A purpose that has had its day's wrong codes issues no more: a fresh code must not bring fresh tries.
+  await app.codeFailures.assertOpen(purpose, account.email, requestedAt ?? app.clock())
   let current: AccountDocument | null = account
   return await untilSettled(async () => {
     checkState(current)

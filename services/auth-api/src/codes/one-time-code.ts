@@ -15,13 +15,19 @@ export interface IssuedCode {
 export class OneTimeCodes {
   constructor (
     private readonly secret: string,
-    readonly length: number,
+    /** Digits per purpose: a reset code recovers an account and is longer than an activation code. */
+    private readonly lengths: Readonly<Record<CodePurpose, number>>,
     readonly ttlSeconds: number,
     readonly maxAttempts: number
   ) {}
 
+  lengthOf (purpose: CodePurpose): number {
+    return this.lengths[purpose]
+  }
+
   issue (purpose: CodePurpose, accountKey: string, now: Date): IssuedCode {
-    const code = randomInt(0, 10 ** this.length).toString().padStart(this.length, '0')
+    const length = this.lengthOf(purpose)
+    const code = randomInt(0, 10 ** length).toString().padStart(length, '0')
     return {
       code,
       stored: {
@@ -44,8 +50,8 @@ export class OneTimeCodes {
     return now.getTime() >= stored.expiresAt.getTime()
   }
 
-  isWellFormed (candidate: string): boolean {
-    return candidate.length === this.length && /^[0-9]+$/.test(candidate)
+  isWellFormed (purpose: CodePurpose, candidate: string): boolean {
+    return candidate.length === this.lengthOf(purpose) && /^[0-9]+$/.test(candidate)
   }
 
   #mac (purpose: CodePurpose, accountKey: string, issuedAt: Date, code: string): string {

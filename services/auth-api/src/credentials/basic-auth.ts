@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import type { AccountDocument } from '../accounts/account.js'
 import { Refusal } from '../refusal.js'
 import { proveCredentials } from './credential-proof.js'
+import { presentedDeviceToken } from './device-tokens.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,7 +25,7 @@ async function basicAuth (fastify: FastifyInstance): Promise<void> {
     authenticate: { realm: REALM },
     validate: async (username: string, password: string, request: FastifyRequest) => {
       try {
-        request.account = await proveCredentials(fastify, username, password)
+        request.account = await proveCredentials(fastify, username, password, presentedDeviceToken(request))
       } catch (err) {
         if (err instanceof Refusal && err.code === 'INVALID_CREDENTIALS') request.log.info({ event: 'auth.basic.failed' }, 'basic authentication failed')
         throw err

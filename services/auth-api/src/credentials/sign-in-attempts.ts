@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb'
 import { untilSettled } from '../accounts/accounts-store.js'
 import { refusedUntil } from '../refusal.js'
+import { isDuplicateKey } from '../storage/database.js'
 
 export interface LockoutPolicy {
   /** Consecutive failures allowed before the address is refused for a while. */
@@ -19,7 +20,6 @@ interface AttemptRecord {
   expiresAt: Date
 }
 
-const DUPLICATE_KEY = 11000
 /** How long a counter outlives its last attempt; the lockout never lasts longer than the cap anyway. */
 const RETENTION_MS = 86_400_000
 
@@ -59,7 +59,7 @@ export class SignInAttempts {
       await this.collection.updateOne({ _id: address, attempts: { $lt: threshold - 1 } }, { $inc: { attempts: 1 }, $set: { expiresAt } }, { upsert: true })
       return
     } catch (err) {
-      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err
+      if (!isDuplicateKey(err)) throw err
     }
     await untilSettled(async () => {
       const record = await this.collection.findOne({ _id: address })

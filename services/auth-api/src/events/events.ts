@@ -36,7 +36,7 @@ async function events (fastify: FastifyInstance, options: EventsOptions): Promis
     exchange: options.exchange,
     log,
     now: () => new Date(),
-    metrics: { published: fastify.authMetrics.eventsPublished, failures: fastify.authMetrics.publishFailures },
+    metrics: { published: fastify.authMetrics.eventsPublished, failures: fastify.authMetrics.publishFailures, parked: fastify.authMetrics.eventsParked },
     sweepIntervalMs: options.sweepSeconds * 1000
   })
   await broker.start()

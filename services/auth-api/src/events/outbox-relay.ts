@@ -7,6 +7,13 @@ import type { AccountDocument, OutboxEntry } from '../accounts/account.js'
 import type { AccountStore } from '../accounts/accounts-store.js'
 
 type Outbox = Record<string, OutboxEntry>
+interface Refused { id: string, err: unknown }
+interface PublishOutcome {
+  published: string[]
+  /** Unroutable (a mandatory event no queue took): they stay, and the outbox backs off. */
+  returned: string[]
+  refused: Refused[]
+}
 /** What a claim hands the relay: the events to publish, as they stood when claimed. */
 type Claimed = Pick<AccountDocument, '_id' | 'status' | 'outbox' | 'outboxAttempts'> & { outboxClaim: string }
 
@@ -15,7 +22,7 @@ export interface OutboxRelayOptions {
   broker: BrokerLink
   exchange: string
   log: FastifyBaseLogger
-  metrics: { published: Counter<'type'>, failures: Counter<'reason'> }
+  metrics: { published: Counter<'type'>, failures: Counter<'reason'>, parked: Counter<'type'> }
   /** Leases are about live processes, so they run on the wall clock, not the application's. */
   now: () => Date
   /** How long a claimed outbox stays ours; another replica takes over after that. */
@@ -118,7 +125,7 @@ export class OutboxRelay {
   }
 
   async #publishClaimed (claimed: Claimed): Promise<void> {
-    let outcome: { published: string[], returned: string[] }
+    let outcome: PublishOutcome
     try {
       outcome = await this.#publish(claimed.outbox)
     } catch (err) {
@@ -126,8 +133,9 @@ export class OutboxRelay {
       await this.#backOff(claimed, err)
       return
     }
-    const { published, returned } = outcome
+    const { published, returned, refused } = outcome
     for (const id of published) this.options.metrics.published.inc({ type: claimed.outbox[id]!.type })
+    if (refused.length > 0) claimed = await this.#park(claimed, refused)
     if (returned.length === 0) await this.#clear(claimed)
     else {
       await this.#remove(claimed._id, published)
@@ -142,7 +150,7 @@ export class OutboxRelay {
    * `mandatory`: if no queue takes it, it comes back as a basic.return before its confirm and
    * stays in the outbox until a queue exists. Other events are notices for whoever listens.
    */
-  async #publish (outbox: Outbox): Promise<{ published: string[], returned: string[] }> {
+  async #publish (outbox: Outbox): Promise<PublishOutcome> {
     const channel = this.options.broker.channel
     if (!channel) throw new Error('broker is not connected')
     const ids = Object.keys(outbox)
@@ -151,32 +159,65 @@ export class OutboxRelay {
       if (message.properties.messageId) returned.push(message.properties.messageId)
     }
     channel.on('return', collectReturned)
+    let refused: Refused[]
     try {
-      this.#send(channel, outbox, ids)
+      refused = this.#send(channel, outbox, ids)
       await channel.waitForConfirms()
     } finally {
       channel.off('return', collectReturned)
     }
     // The channel is shared: returns of other accounts' events may arrive meanwhile.
     const ours = returned.filter((id) => ids.includes(id))
-    return { published: ids.filter((id) => !ours.includes(id)), returned: ours }
+    const sent = ids.filter((id) => !refused.some((r) => r.id === id))
+    return { published: sent.filter((id) => !ours.includes(id)), returned: ours, refused }
   }
 
-  #send (channel: ConfirmChannel, outbox: Outbox, ids: string[]): void {
+  /**
+   * Sends each event; amqplib refuses some before anything is written (a property too long for
+   * AMQP's short strings), which no retry would change. Those come back as refused, and the
+   * rest still go: one bad event never holds back the account's others.
+   */
+  #send (channel: ConfirmChannel, outbox: Outbox, ids: string[]): Refused[] {
+    const refused: Refused[] = []
     for (const id of ids) {
-      const entry = outbox[id]!
-      channel.publish(this.options.exchange, entry.type, Buffer.from(entry.body), {
-        persistent: true,
-        messageId: id,
-        correlationId: entry.correlationId,
-        type: entry.type,
-        contentType: 'application/cloudevents+json',
-        timestamp: Math.floor(entry.createdAt.getTime() / 1000),
-        appId: 'latchkey-auth-api',
-        mandatory: entry.mandatory,
-        headers: { traceparent: entry.traceparent }
-      })
+      try {
+        this.#sendOne(channel, id, outbox[id]!)
+      } catch (err) {
+        refused.push({ id, err })
+      }
     }
+    return refused
+  }
+
+  #sendOne (channel: ConfirmChannel, id: string, entry: OutboxEntry): void {
+    channel.publish(this.options.exchange, entry.type, Buffer.from(entry.body), {
+      persistent: true,
+      messageId: id,
+      correlationId: entry.correlationId,
+      type: entry.type,
+      contentType: 'application/cloudevents+json',
+      timestamp: Math.floor(entry.createdAt.getTime() / 1000),
+      appId: 'latchkey-auth-api',
+      mandatory: entry.mandatory,
+      headers: { traceparent: entry.traceparent }
+    })
+  }
+
+  /**
+   * Moves refused events out of the outbox into `outboxParked`, in one write under the claim:
+   * kept for a person to look at, counted, and logged once, here, at error level.
+   */
+  async #park (claimed: Claimed, refused: Refused[]): Promise<Claimed> {
+    const set = Object.fromEntries(refused.map(({ id }) => [`outboxParked.${id}`, claimed.outbox[id]!]))
+    const unset = Object.fromEntries(refused.map(({ id }) => [`outbox.${id}`, '' as const]))
+    await this.options.accounts.collection.updateOne({ _id: claimed._id, outboxClaim: claimed.outboxClaim }, { $set: set, $unset: unset })
+    for (const { id, err } of refused) {
+      const { type } = claimed.outbox[id]!
+      this.options.metrics.parked.inc({ type })
+      this.options.log.error({ err, userId: claimed._id, eventId: id, type }, 'the broker client refused an outbox event for its content: parked in outboxParked, not retried')
+    }
+    const outbox = Object.fromEntries(Object.entries(claimed.outbox).filter(([id]) => !refused.some((r) => r.id === id)))
+    return { ...claimed, outbox }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { codeDeliveryEventTypes, createEvent, traceparentFromRequestId, type CloudEvent, type EventType } from '@latchkey/shared'
+import { codeDeliveryEventTypes, createEvent, noticeEventTypes, traceparentFromRequestId, type CloudEvent, type EventType } from '@latchkey/shared'
 import type { UpdateFilter } from 'mongodb'
 import type { AccountDocument, OutboxEntry } from '../accounts/account.js'
 
@@ -11,7 +11,8 @@ export interface RequestContext {
   traceparent: string
 }
 
-const mustReachAQueue = new Set<string>(codeDeliveryEventTypes)
+/** Events the mailer turns into mail: each must reach its queue, or stay in the outbox until one exists. */
+const mustReachAQueue = new Set<string>([...codeDeliveryEventTypes, ...noticeEventTypes])
 
 export function accountEvent<T> (type: EventType, accountId: string, data: T, context: RequestContext): CloudEvent<T> {
   return createEvent(type, EVENT_SOURCE, data, accountId, context.traceparent)

@@ -16,6 +16,7 @@ export interface AuthMetrics {
   lockouts: Counter
   eventsPublished: Counter<'type'>
   publishFailures: Counter<'reason'>
+  eventsParked: Counter<'type'>
 }
 
 export interface AuthMetricsOptions {
@@ -37,7 +38,8 @@ async function authMetrics (fastify: FastifyInstance, { host, port }: AuthMetric
     signIns: new Counter({ name: 'auth_sign_ins_total', help: 'Password proofs (login, Basic auth, password confirmation) by result', labelNames: ['result'], registers }),
     lockouts: new Counter({ name: 'auth_lockouts_total', help: 'Attempts refused because the address was locked', registers }),
     eventsPublished: new Counter({ name: 'auth_outbox_published_total', help: 'Events the broker confirmed, by type', labelNames: ['type'], registers }),
-    publishFailures: new Counter({ name: 'auth_outbox_publish_failures_total', help: 'Outbox publications that failed and will be retried', labelNames: ['reason'], registers })
+    publishFailures: new Counter({ name: 'auth_outbox_publish_failures_total', help: 'Outbox publications that failed and will be retried', labelNames: ['reason'], registers }),
+    eventsParked: new Counter({ name: 'auth_outbox_parked_total', help: 'Events the broker client refused for their content, set aside (outboxParked) instead of blocking the outbox', labelNames: ['type'], registers })
   })
 }
 

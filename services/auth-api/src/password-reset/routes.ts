@@ -3,15 +3,15 @@ import { EventTypes, isDeliverableAddress, normalizeEmail } from '@latchkey/shar
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { AccountDocument } from '../accounts/account.js'
-import { combine } from '../accounts/accounts-store.js'
 import { networkOf } from '../codes/client-network.js'
 import { assertWellFormedCode, presentedCode, useCode } from '../codes/code-attempts.js'
 import { issueCode } from '../codes/issue-code.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
-import { accountEvent, appendToOutbox, requestContext } from '../events/outbox.js'
-import { Done, Email, EmailedCode, NewPassword, errorResponses, lockedOut, newPasswordFailures, rateLimited } from '../http/schemas.js'
+import { rememberDevice } from '../credentials/device-tokens.js'
+import { setPassword } from '../credentials/set-password.js'
+import { requestContext } from '../events/outbox.js'
+import { Done, Email, EmailedCode, NewPassword, errorResponses, newPasswordFailures, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
-import { endEverySession } from '../sessions/session-lifecycle.js'
 
 /**
  * A wrong, expired or used-up reset code, and an address with no active account, all get the
@@ -74,43 +74,43 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Password reset'],
       summary: 'Set a new password with the emailed code',
-      description: 'Same code rules as activation: lifetime, attempts, single use; but a wrong, expired or used-up code, or an address without an active account, all answer 403 CODE_REJECTED, so nothing tells which addresses have accounts. Each try counts toward the address\'s lockout. Signs out every session.',
+      description: 'Same code rules as activation: lifetime, attempts, single use; but a wrong, expired or used-up code, or an address without an active account, all answer 403 CODE_REJECTED, so nothing tells which addresses have accounts. Codes are RESET_CODE_LENGTH (default 8) digits. Every try counts toward the address\'s daily cap across codes (CODE_FAILURES_PER_DAY, default 10; 429 CODE_FAILURE_LIMIT, the same for every address), never toward the sign-in lockout. Signs out every session, publishes user.password_changed, and the owner is mailed a notice.',
       body: Type.Object({
         email: Email,
-        code: Type.Optional(EmailedCode(fastify.codes.length, 'The digits from the email.')),
-        verification_code: Type.Optional(EmailedCode(fastify.codes.length, 'Alias of code.')),
+        code: Type.Optional(EmailedCode(fastify.codes.lengthOf('password-reset'), 'The digits from the email.')),
+        verification_code: Type.Optional(EmailedCode(fastify.codes.lengthOf('password-reset'), 'Alias of code.')),
         new_password: NewPassword
       }),
-      response: { 200: Done, ...errorResponses(['CODE_MISSING', 'CODE_MALFORMED', ...newPasswordFailures, 'CODE_REJECTED', ...lockedOut, ...rateLimited]) }
+      response: { 200: Done, ...errorResponses(['CODE_MISSING', 'CODE_MALFORMED', ...newPasswordFailures, 'CODE_REJECTED', 'CODE_FAILURE_LIMIT', ...rateLimited]) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const email = normalizeEmail(request.body.email)
     const candidate = presentedCode(request.body)
-    assertWellFormedCode(fastify, candidate)
+    assertWellFormedCode(fastify.codes, 'password-reset', candidate)
     assertAcceptablePassword(request.body.new_password, 'new_password')
-    await fastify.signInAttempts.reserve(email, fastify.clock())
+    // No sign-in lockout here: a locked-out owner must still be able to recover. Guessing is
+    // bounded by the code's own tries and the address's daily cap across codes (useCode).
     let used
     try {
-      const account = await fastify.accounts.byEmail(email)
-      assertActive(account)
-      used = await useCode(fastify, account, 'password-reset', candidate, assertActive)
+      used = await useCode(fastify, email, await fastify.accounts.byEmail(email), 'password-reset', candidate, assertActive)
     } catch (err) {
       if (err instanceof Refusal && codeRefusals.has(err.code)) throw new Refusal('CODE_REJECTED')
       throw err
     }
     const { account, code } = used
     const passwordHash = await fastify.passwords.hash(request.body.new_password)
-    const context = requestContext(request)
-    const { sessionIds, update } = endEverySession(account)
-    const event = accountEvent(EventTypes.passwordChanged, account._id, { userId: account._id, sessionIds }, context)
-    const now = fastify.clock()
-    const reset = await fastify.accounts.apply(account._id, { status: 'active', 'codes.password-reset.hash': code.hash }, combine(
-      { $set: { passwordHash }, $unset: { 'codes.password-reset': '' } }, update, appendToOutbox(event, context)
-    ), now)
+    const reset = await setPassword(fastify, account, {
+      passwordHash,
+      how: 'reset',
+      expected: { status: 'active', 'codes.password-reset.hash': code.hash },
+      alongside: { $unset: { 'codes.password-reset': '' } },
+      context: requestContext(request)
+    })
     // The same code was used by a parallel request first: it works once.
     if (!reset) throw new Refusal('CODE_REJECTED')
-    await fastify.signInAttempts.succeeded(email)
     void fastify.outbox.publishSoon(account._id)
+    // The mailbox was proved: this browser now signs in apart from the pool strangers fill.
+    rememberDevice(reply, fastify.deviceTokens, account.email, fastify.clock())
     request.log.info({ event: 'account.password_reset', userId: account._id }, 'password reset')
     return { status: 'success' as const, message: 'Your password is changed. Sign in with the new one.' }
   })

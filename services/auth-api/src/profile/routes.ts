@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
-import type { SignedInAccount } from '../accounts/account.js'
-import { combine } from '../accounts/accounts-store.js'
+import type { Filter, UpdateFilter } from 'mongodb'
+import type { AccountDocument, SignedInAccount } from '../accounts/account.js'
+import { combine, untilSettled } from '../accounts/accounts-store.js'
 import { confirmPassword } from '../credentials/credential-proof.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
+import { setPassword } from '../credentials/set-password.js'
 import { accountEvent, appendToOutbox, requestContext, type RequestContext } from '../events/outbox.js'
 import { bearerAuthSecurity, bearerFailures, Done, errorResponses, lockedOut, newPasswordFailures, NewPassword, Password } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
@@ -20,12 +22,15 @@ const TOMBSTONE_RETENTION_MS = 30 * 86_400_000
  * out through the outbox; the relay removes it once they are published. The address is freed at
  * once: the tombstone keeps only the account id.
  */
-function tombstone (account: SignedInAccount, context: RequestContext, now: Date) {
-  const { sessionIds, update } = endEverySession(account)
+function tombstone (account: SignedInAccount, context: RequestContext, now: Date): { guard: Filter<AccountDocument>, update: UpdateFilter<AccountDocument> } {
+  const { sessionIds, guard, update } = endEverySession(account)
   const event = accountEvent(EventTypes.userDeleted, account._id, { userId: account._id, email: account.email, sessionIds }, context)
-  return combine(update, appendToOutbox(event, context), {
-    $set: { status: 'deleted', email: `deleted+${account._id}@deleted.invalid`, passwordHash: '', roles: [], codes: {}, mailQuota: {}, purgeAt: new Date(now.getTime() + TOMBSTONE_RETENTION_MS) }
-  })
+  return {
+    guard,
+    update: combine(update, appendToOutbox(event, context), {
+      $set: { status: 'deleted', email: `deleted+${account._id}@deleted.invalid`, passwordHash: '', roles: [], codes: {}, mailQuota: {}, purgeAt: new Date(now.getTime() + TOMBSTONE_RETENTION_MS) }
+    })
+  }
 }
 
 const profile: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -55,11 +60,9 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
     assertAcceptablePassword(request.body.new_password, 'new_password')
     await confirmPassword(fastify, account, request.body.current_password, 'current_password')
     const passwordHash = await fastify.passwords.hash(request.body.new_password)
-    const context = requestContext(request)
-    const { sessionIds, update } = endEverySession(account)
-    const event = accountEvent(EventTypes.passwordChanged, account._id, { userId: account._id, sessionIds }, context)
-    const changed = await fastify.accounts.apply(account._id, { status: 'active', passwordHash: account.passwordHash },
-      combine({ $set: { passwordHash } }, update, appendToOutbox(event, context)), fastify.clock())
+    const changed = await setPassword(fastify, account, {
+      passwordHash, how: 'changed', expected: { status: 'active', passwordHash: account.passwordHash }, context: requestContext(request)
+    })
     // Someone changed the password in between: the one just proved is no longer current.
     if (!changed) throw new Refusal('INVALID_PASSWORD', { field: 'current_password' })
     void fastify.outbox.publishSoon(account._id)
@@ -81,8 +84,15 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const account = request.currentUser!
     await confirmPassword(fastify, account, request.body.password, 'password')
-    const now = fastify.clock()
-    const deleted = await fastify.accounts.apply(account._id, { status: { $ne: 'deleted' } }, tombstone(account, requestContext(request), now), now)
+    let current: SignedInAccount | null = account
+    const deleted = await untilSettled(async () => {
+      if (!current || current.status === 'deleted') return false
+      const now = fastify.clock()
+      const { guard, update } = tombstone(current, requestContext(request), now)
+      if (await fastify.accounts.apply(current._id, { status: current.status, ...guard }, update, now)) return true
+      current = await fastify.accounts.signedIn(current._id)
+      return undefined
+    })
     if (deleted) void fastify.outbox.publishSoon(account._id)
     request.log.info({ event: 'account.deleted', userId: account._id }, 'account deleted')
     forgetSessionCookies(request, reply)

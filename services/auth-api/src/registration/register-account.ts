@@ -32,7 +32,8 @@ export async function registerAccount (app: FastifyInstance, rawEmail: string, p
   const email = normalizeEmail(rawEmail)
   if (!isDeliverableAddress(email)) throw new Refusal('EMAIL_INVALID', { field: 'email' })
   assertAcceptablePassword(password)
-  const passwordHash = await app.passwords.hash(password)
+  // An address whose activation codes have had their day's wrong tries gets no new code, not even a first one.
+  const [passwordHash] = await Promise.all([app.passwords.hash(password), app.codeFailures.assertOpen('activation', email, app.clock())])
   const context = requestContext(request)
   const network = networkOf(request.ip)
 

@@ -19,7 +19,7 @@ const registration: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Register with email and password; a code is emailed',
       description: 'JSON or application/x-www-form-urlencoded. A new email gives 201. An email whose account is not activated yet gives 200: the new password replaces the old one and a fresh code replaces the old code. The code is never in the response; it goes by email only. Code mails per address are limited per day, and one client network may use only part of that limit.',
       body: NewCredentials,
-      response: { 201: Registered, 200: Registered, ...errorResponses(['EMAIL_INVALID', ...newPasswordFailures, 'EMAIL_TAKEN', 'CODE_MAIL_LIMIT', ...rateLimited]) }
+      response: { 201: Registered, 200: Registered, ...errorResponses(['EMAIL_INVALID', ...newPasswordFailures, 'EMAIL_TAKEN', 'CODE_MAIL_LIMIT', 'CODE_FAILURE_LIMIT', ...rateLimited]) }
     }
   }, async (request, reply) => {
     const { created, account } = await registerAccount(fastify, request.body.email, request.body.password, request)

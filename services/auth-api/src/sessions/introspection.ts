@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
@@ -34,10 +34,18 @@ const Introspection = Type.Object({
 
 const REALM = 'Basic realm="latchkey-introspection", charset="UTF-8"'
 
-function sameSecret (a: string, b: string): boolean {
-  const left = Buffer.from(a)
-  const right = Buffer.from(b)
-  return left.length === right.length && timingSafeEqual(left, right)
+/** Secrets are compared as SHA-256 digests: always 32 bytes, so the comparison takes the same time whatever the lengths. */
+function digestOf (secret: string): Buffer {
+  return createHash('sha256').update(secret).digest()
+}
+
+/** RFC 6749 §2.3.1: the id and secret are form-urlencoded inside Basic; what does not decode is malformed, not an error of ours. */
+function decodedPart (part: string): string | undefined {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -55,14 +63,19 @@ declare module 'fastify' {
 const introspection: FastifyPluginAsyncTypebox<IntrospectionOptions> = async (fastify, { clients }) => {
   fastify.decorateRequest('introspectionClient', null)
 
+  const registered = clients.map((client) => ({ id: client.id, secretDigest: digestOf(client.secret) }))
+  // An unknown id is compared against this, so it costs the same as a wrong secret.
+  const noClient = { id: '', secretDigest: digestOf(randomBytes(32).toString('hex')) }
+
   function authenticatedClient (request: FastifyRequest): string {
     const [scheme, encoded] = (request.headers.authorization ?? '').split(' ')
     const decoded = scheme?.toLowerCase() === 'basic' && encoded ? Buffer.from(encoded, 'base64').toString('utf8') : ''
     const separator = decoded.indexOf(':')
-    const id = decodeURIComponent(decoded.slice(0, separator))
-    const secret = decodeURIComponent(decoded.slice(separator + 1))
-    const client = separator > 0 ? clients.find((candidate) => candidate.id === id) : undefined
-    if (!client || !sameSecret(client.secret, secret)) throw new Refusal('INVALID_CLIENT')
+    const id = separator > 0 ? decodedPart(decoded.slice(0, separator)) : undefined
+    const secret = separator > 0 ? decodedPart(decoded.slice(separator + 1)) : undefined
+    const client = registered.find((candidate) => candidate.id === id)
+    const matches = timingSafeEqual((client ?? noClient).secretDigest, digestOf(secret ?? ''))
+    if (!client || secret === undefined || !matches) throw new Refusal('INVALID_CLIENT')
     return client.id
   }
 

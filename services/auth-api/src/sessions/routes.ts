@@ -2,11 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { proveCredentials } from '../credentials/credential-proof.js'
+import { presentedDeviceToken, rememberDevice } from '../credentials/device-tokens.js'
 import { requestContext } from '../events/outbox.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
 import { bearerAuthSecurity, bearerFailures, Credentials, Done, errorResponses, lockedOut, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
-import { forgetSessionCookies, REFRESH_COOKIE, setSessionCookies, TransportHeaders, wantsCookie } from './session-cookies.js'
+import { forgetSessionCookies, refreshTokenCookie, setSessionCookies, TransportHeaders, wantsCookie } from './session-cookies.js'
 import { endAllSessions, endSessionOf, refreshSession, startSession, type IssuedTokens } from './session-lifecycle.js'
 
 const Tokens = Type.Object({
@@ -29,7 +30,7 @@ const LogoutQuery = Type.Object({
 })
 
 function presentedRefreshToken (request: FastifyRequest & { body: { refresh_token?: string } }): string {
-  const presented = request.body.refresh_token ?? (wantsCookie(request) ? request.cookies[REFRESH_COOKIE] : undefined)
+  const presented = request.body.refresh_token ?? (wantsCookie(request) ? refreshTokenCookie(request) : undefined)
   if (!presented) throw new Refusal('REFRESH_TOKEN_MISSING', { field: 'refresh_token' })
   return presented
 }
@@ -38,7 +39,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   function deliver (request: FastifyRequest, reply: FastifyReply, tokens: IssuedTokens, message: string) {
     const { refresh_token: refreshToken, ...access } = tokens
     if (wantsCookie(request)) {
-      setSessionCookies(reply, refreshToken, fastify.refreshTokens.ttlSeconds)
+      setSessionCookies(request, reply, refreshToken, fastify.refreshTokens.ttlSeconds)
       return { status: 'success' as const, message, ...access }
     }
     return { status: 'success' as const, message, ...access, refresh_token: refreshToken }
@@ -54,13 +55,14 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Tokens, ...errorResponses(['INVALID_CREDENTIALS', 'ACCOUNT_NOT_ACTIVATED', 'ACCOUNT_DISABLED', ...lockedOut, ...rateLimited]) }
     }
   }, async (request, reply) => {
-    const account = await proveCredentials(fastify, request.body.email, request.body.password).catch((err: unknown) => {
+    const account = await proveCredentials(fastify, request.body.email, request.body.password, presentedDeviceToken(request)).catch((err: unknown) => {
       if (err instanceof Refusal && err.code === 'INVALID_CREDENTIALS') request.log.info({ event: 'auth.login.failed' }, 'sign-in failed')
       throw err
     })
     if (account.status === 'pending') throw new Refusal('ACCOUNT_NOT_ACTIVATED')
     if (account.status !== 'active') throw new Refusal('ACCOUNT_DISABLED')
     const tokens = await startSession(fastify, account, requestContext(request))
+    rememberDevice(reply, fastify.deviceTokens, account.email, fastify.clock())
     request.log.info({ event: 'auth.login.succeeded', userId: account._id }, 'signed in')
     return deliver(request, reply, tokens, 'Signed in.')
   })

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { EventTypes, type SessionEndReason } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
-import type { UpdateFilter } from 'mongodb'
+import type { Filter, UpdateFilter } from 'mongodb'
 import type { AccountDocument, SessionRecord, SignedInAccount } from '../accounts/account.js'
-import { combine } from '../accounts/accounts-store.js'
+import { combine, untilSettled } from '../accounts/accounts-store.js'
 import { accountEvent, appendToOutbox, type RequestContext } from '../events/outbox.js'
 import { Refusal } from '../refusal.js'
 import { digest, type PresentedRefreshToken } from './refresh-tokens.js'
@@ -33,12 +33,27 @@ function endSessions (accountId: string, sessionIds: string[], reason: SessionEn
   return combine({ $unset: Object.fromEntries(sessionIds.map((id) => [`sessions.${id}`, ''])) }, announceEnded(accountId, sessionIds, reason, context))
 }
 
+/** Ending every session: which ones they are, the filter under which that list is exact, and the update. */
+export interface EveryoneSignedOut {
+  sessionIds: string[]
+  /** Matches only while the account has exactly these sessions: none ended, none started. */
+  guard: Filter<AccountDocument>
+  update: UpdateFilter<AccountDocument>
+}
+
 /**
- * The update that ends every session of the account (a password change, disabling, deletion):
- * the caller announces it with its own event, which lists the sessions that ended.
+ * Ends every session of the account (a password change, disabling, deletion): the caller puts
+ * `guard` in its write's filter and announces the end with its own event, listing `sessionIds`.
+ * When the guard fails, the caller reads the account again and decides again.
  */
-export function endEverySession (account: Pick<AccountDocument, 'sessions'>): { sessionIds: string[], update: UpdateFilter<AccountDocument> } {
-  return { sessionIds: Object.keys(account.sessions), update: { $set: { sessions: {} } } }
+export function endEverySession (account: Pick<AccountDocument, 'sessions' | 'sessionsStarted'>): EveryoneSignedOut {
+  const sessionIds = Object.keys(account.sessions)
+  return {
+    sessionIds,
+    // An account nobody has signed in to yet has no count at all.
+    guard: { sessionsStarted: account.sessionsStarted ?? { $exists: false }, ...Object.fromEntries(sessionIds.map((id) => [`sessions.${id}`, { $exists: true }])) },
+    update: { $set: { sessions: {} } }
+  }
 }
 
 /**
@@ -61,7 +76,7 @@ export async function startSession (app: FastifyInstance, account: AccountDocume
     account._id,
     { status: 'active', passwordHash: account.passwordHash },
     combine(
-      { $set: { [`sessions.${sessionId}`]: record } },
+      { $set: { [`sessions.${sessionId}`]: record }, $inc: { sessionsStarted: 1 } },
       expired.length > 0 ? { $unset: Object.fromEntries(expired.map((id) => [`sessions.${id}`, ''])) } : {},
       endSessions(account._id, overLimit, 'session_limit', context)
     ),
@@ -122,7 +137,13 @@ export async function endSessionOf (app: FastifyInstance, presented: PresentedRe
 
 /** Signs out every session of the account. */
 export async function endAllSessions (app: FastifyInstance, account: SignedInAccount, context: RequestContext): Promise<void> {
-  const { sessionIds, update } = endEverySession(account)
-  const ended = await app.accounts.apply(account._id, { status: account.status }, combine(update, announceEnded(account._id, sessionIds, 'logout_everywhere', context)), app.clock())
-  if (ended) void app.outbox.publishSoon(account._id)
+  let current: SignedInAccount | null = account
+  await untilSettled(async () => {
+    if (current?.status !== 'active') return false
+    const { sessionIds, guard, update } = endEverySession(current)
+    if (await app.accounts.apply(current._id, { status: 'active', ...guard }, combine(update, announceEnded(current._id, sessionIds, 'logout_everywhere', context)), app.clock())) return true
+    current = await app.accounts.signedIn(current._id)
+    return undefined
+  })
+  void app.outbox.publishSoon(account._id)
 }

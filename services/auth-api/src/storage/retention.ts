@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 declare module 'fastify' {
   interface FastifyInstance {
     /** Removes what outlived its use; runs periodically, and on demand (tests). */
-    sweepExpired (): Promise<{ accounts: number, signInAttempts: number }>
+    sweepExpired (): Promise<{ accounts: number, signInAttempts: number, codeFailures: number }>
   }
 }
 
@@ -24,12 +24,13 @@ async function retention (fastify: FastifyInstance, { intervalSeconds }: Retenti
     const now = fastify.clock()
     const accounts = await fastify.accounts.collection.deleteMany({ purgeAt: { $lte: now }, outboxDueAt: { $exists: false } })
     const signInAttempts = await fastify.signInAttempts.removeExpired(now)
-    return { accounts: accounts.deletedCount, signInAttempts }
+    const codeFailures = await fastify.codeFailures.removeExpired(now)
+    return { accounts: accounts.deletedCount, signInAttempts, codeFailures }
   })
 
   const sweep = (): void => {
     fastify.sweepExpired().then((removed) => {
-      if (removed.accounts + removed.signInAttempts > 0) fastify.log.info({ removed }, 'retention sweep removed expired records')
+      if (removed.accounts + removed.signInAttempts + removed.codeFailures > 0) fastify.log.info({ removed }, 'retention sweep removed expired records')
     }, (err: unknown) => fastify.log.warn({ err }, 'retention sweep failed'))
   }
   // Spread over the interval, so replicas started together do not sweep together.
