@@ -45,15 +45,19 @@ function codeOf (mail: Mail): string | undefined {
   return /(\d{4,10})\s*$/.exec(subjectOf(mail))?.[1]
 }
 
+/** A code mail's subject names its code; a security notice's names none ("Your Latchkey password was changed"). */
+const isCodeMail = (mail: Mail): boolean => /code: \d+$/.test(subjectOf(mail))
+
 /**
- * Waits (bounded) for the newest mail to `email` that is not among `seen` mails, and returns its code.
- * Pass the number of mails already read (`skip`) to wait for a fresh one after a resend.
+ * Waits (bounded) for the newest code mail to `email` that is not among `seen` ones, and returns its code.
+ * Pass the number of code mails already read (`skip`) to wait for a fresh one after a resend.
+ * Security notices to the same address are not counted.
  */
 export async function readCodeFromInbox (inboxApi: string, email: string, { skip = 0, timeoutMs = 20_000 } = {}): Promise<InboxCode> {
   const deadline = Date.now() + timeoutMs
   let count = 0
   while (Date.now() < deadline) {
-    const mails = await mailTo(inboxApi, email)
+    const mails = (await mailTo(inboxApi, email)).filter(isCodeMail)
     count = mails.length
     const newest = mails.at(-1)
     if (mails.length > skip && newest !== undefined) {
@@ -63,5 +67,16 @@ export async function readCodeFromInbox (inboxApi: string, email: string, { skip
     }
     await sleep(250)
   }
-  throw new Error(`No new mail to ${email} in ${timeoutMs / 1000} s (saw ${count}, expected more than ${skip}); is the mailer running?`)
+  throw new Error(`No new code mail to ${email} in ${timeoutMs / 1000} s (saw ${count}, expected more than ${skip}); is the mailer running?`)
+}
+
+/** Waits (bounded) for a mail to `email` whose subject matches, such as a security notice; its subject. */
+export async function readMailWithSubject (inboxApi: string, email: string, subject: RegExp, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const found = (await mailTo(inboxApi, email)).map(subjectOf).find((candidate) => subject.test(candidate))
+    if (found !== undefined) return found
+    await sleep(250)
+  }
+  throw new Error(`No mail to ${email} with a subject like ${String(subject)} in ${timeoutMs / 1000} s`)
 }

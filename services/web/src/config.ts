@@ -1,8 +1,10 @@
 // Settings written into index.html at build time (build.mjs): no inline script, no extra request.
 
 export interface PageConfig {
-  /** Digits in an emailed code (the API's CODE_LENGTH). */
+  /** Digits in an emailed activation code (the API's CODE_LENGTH). */
   codeLength: number
+  /** Digits in an emailed password-reset code (the API's RESET_CODE_LENGTH). */
+  resetCodeLength: number
 }
 
 function positiveInteger (name: string, fallback: number): number {
@@ -12,6 +14,7 @@ function positiveInteger (name: string, fallback: number): number {
 
 export function readConfig (): PageConfig {
   return {
-    codeLength: positiveInteger('latchkey-code-length', 4)
+    codeLength: positiveInteger('latchkey-code-length', 4),
+    resetCodeLength: positiveInteger('latchkey-reset-code-length', 8)
   }
 }

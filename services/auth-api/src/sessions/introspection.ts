@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { errorResponses } from '../http/schemas.js'
+import { errorResponses, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
 import { digest } from './refresh-tokens.js'
 import { isLiveSession } from './sessions.js'
@@ -94,7 +94,7 @@ const introspection: FastifyPluginAsyncTypebox<IntrospectionOptions> = async (fa
       description: 'application/x-www-form-urlencoded `token` (an access or a refresh token) with the client\'s id and secret in HTTP Basic. Configure clients with INTROSPECTION_CLIENTS.',
       security: [{ basicAuth: [] }],
       body: IntrospectionRequest,
-      response: { 200: Introspection, ...errorResponses(['INVALID_CLIENT']) }
+      response: { 200: Introspection, ...errorResponses(['INVALID_CLIENT', ...rateLimited]) }
     }
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store')

@@ -16,7 +16,7 @@ export interface ForgotForm {
   prime: (email: string) => void
 }
 
-export function setUpPasswordReset ({ codeLength }: PageConfig, signIn: () => SignInForm): ForgotForm {
+export function setUpPasswordReset ({ resetCodeLength: codeLength }: PageConfig, signIn: () => SignInForm): ForgotForm {
   const forgot = new FormView('forgot')
   const reset = new FormView('reset')
   const resendButton = byId<HTMLButtonElement>('reset-resend')
