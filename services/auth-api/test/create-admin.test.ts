@@ -19,8 +19,9 @@ async function createAdmin (databaseName: string, ...args: string[]): Promise<{ 
 
 t.test('npm run create-admin creates an administrator or promotes an account', async (t) => {
   const databaseName = uniqueName('authapi_cli')
-  const { app, config } = await build(t, {}, databaseName)
-  await captureEvents(t, config.EVENTS_EXCHANGE)
+  // The command writes events into the outbox; the replicas' sweep publishes them.
+  const { app, config } = await build(t, { OUTBOX_SWEEP_SECONDS: '1' }, databaseName)
+  const events = await captureEvents(t, config.EVENTS_EXCHANGE)
 
   const created = await createAdmin(databaseName, '--email', 'Chief@Example.com', '--password', 'chief-secret-pass')
   t.equal(created.code, 0, created.stderr)
@@ -46,6 +47,13 @@ t.test('npm run create-admin creates an administrator or promotes an account', a
   t.equal(user?.status, 'active', 'with --password, the operator activates it')
   t.equal((await login(app, 'pending-boss@example.com', 'squatters-password')).statusCode, 401, 'the registrant\'s password no longer works')
   t.equal((await login(app, 'pending-boss@example.com', 'operators-own-pass')).statusCode, 200, 'the operator\'s does')
+
+  const chiefSession = JSON.parse(Buffer.from((await login(app, 'chief@example.com', 'chief-secret-pass')).json().access_token.split('.')[1], 'base64url').toString()).sid
+  const replaced = await createAdmin(databaseName, '--email', 'chief@example.com', '--password', 'chief-second-pass')
+  t.equal(replaced.code, 0, replaced.stderr)
+  const changed = await events.next((m) => m.routingKey === 'user.password_changed' && m.event.data.email === 'chief@example.com')
+  t.match(changed.event.data, { how: 'operator' }, 'setting a password from the command publishes user.password_changed, so the owner is told')
+  t.ok(changed.event.data.sessionIds.includes(chiefSession), 'listing the sessions it ended')
 
   const missing = await createAdmin(databaseName, '--email', 'ghost@example.com')
   t.equal(missing.code, 1)

@@ -6,7 +6,7 @@ import amqplib from 'amqplib'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import fp from 'fastify-plugin'
 import { MongoClient } from 'mongodb'
-import { loadConfig, type CloudEvent, type CodeDeliveryData, type SessionsEndedData } from '@latchkey/shared'
+import { loadConfig, type CloudEvent, type CodeDeliveryData, type PasswordChangedData, type SessionsEndedData } from '@latchkey/shared'
 import type { Test } from 'tap'
 import app from '../src/app.js'
 import { AuthApiConfigSchema, type AuthApiConfig } from '../src/config.js'
@@ -93,7 +93,7 @@ export function randomClientIp (): string {
 }
 
 /** What the tests read in events: code mails and session notices (each event has only its own fields). */
-type EventData = CodeDeliveryData & Pick<SessionsEndedData, 'sessionIds' | 'reason'>
+type EventData = CodeDeliveryData & Pick<SessionsEndedData, 'sessionIds' | 'reason'> & Partial<Pick<PasswordChangedData, 'how'>>
 
 export interface CapturedMessage {
   event: CloudEvent<EventData>
