@@ -78,9 +78,8 @@ export type PasswordChangeHow = Static<typeof PasswordChangeHow>
  * tell the owner. The mailer sends them a notice (NIST SP 800-63B-4 §4.2.3: recovery notifies).
  */
 export const PasswordChangedData = Type.Object({
-  userId: Type.String(),
+  ...AccountChangedData.properties,
   email: Type.String({ minLength: 3 }),
-  sessionIds: Type.Array(Type.String()),
   how: PasswordChangeHow
 })
 export type PasswordChangedData = Static<typeof PasswordChangedData>
