@@ -98,7 +98,8 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
   const focusIs = async (t: Test, page: Page, id: string): Promise<void> => {
     t.same(await focused(page), { id, visible: true }, `focus on #${id}, visibly`)
   }
-  const cookieNames = async (context: BrowserContext): Promise<string[]> => (await context.cookies(baseUrl)).map((c) => c.name).sort()
+  /** The session's cookies; the device cookie outlives sessions on purpose (it keeps this browser's sign-ins apart from strangers' lockout). */
+  const cookieNames = async (context: BrowserContext): Promise<string[]> => (await context.cookies(baseUrl)).map((c) => c.name).filter((name) => name !== '__Host-latchkey_device').sort()
 
   /** Registers and activates an account through the API (for the tests that are about later steps). */
   async function activatedAccount (request: APIRequestContext, label: string): Promise<string> {
@@ -187,7 +188,8 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     // Tokens: the refresh token only in an HttpOnly cookie; the page sees only the hint beside it.
     const storage = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }))
     t.same(storage, { local: 0, session: 0, cookie: 'latchkey_session=1' }, 'no token in web storage or a script-readable cookie')
-    t.match((await context.cookies(baseUrl)).find((c) => c.name === 'latchkey_refresh'), { httpOnly: true, secure: true, sameSite: 'Strict' })
+    t.match((await context.cookies(baseUrl)).find((c) => c.name === '__Host-latchkey_refresh'), { httpOnly: true, secure: true, sameSite: 'Strict', path: '/' })
+    t.match((await context.cookies(baseUrl)).find((c) => c.name === '__Host-latchkey_device'), { httpOnly: true, secure: true, sameSite: 'Strict' }, 'and a device cookie')
     await step('profile')
 
     // A reload keeps the session: the cookie is traded for a new access token, once.
@@ -392,7 +394,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     t.equal(await text(page, '#reset-code-timer'), '', 'no code was asked for here: no countdown')
     await tabTo(page, '#reset-form button[type=submit]')
     await page.keyboard.press('Space')
-    const digits = await page.locator('meta[name="latchkey-code-length"]').getAttribute('content')
+    const digits = await page.locator('meta[name="latchkey-reset-code-length"]').getAttribute('content')
     t.equal(await text(page, '#reset-email-error'), 'Enter a valid email address, like name@example.com.')
     t.equal(await text(page, '#reset-code-error'), `Enter the ${digits ?? '?'}-digit code from the email.`)
     t.equal(await text(page, '#reset-password-error'), 'Choose a password.')

@@ -304,7 +304,7 @@ t.test('nginx/docker.conf keeps the proxy rules', async t => {
     /proxy_set_header X-Forwarded-For \$remote_addr;/, /proxy_set_header X-Forwarded-Proto \$scheme;/,
     /proxy_http_version 1\.1;/, /proxy_set_header Connection "";/,
     /proxy_next_upstream error timeout http_502 http_503;/, /client_max_body_size 64k;/,
-    /limit_req_zone [^;]*zone=auth:/, /location ~ \^\/\(register\|verify\|login\|password\|token\) \{[^}]*limit_req zone=auth/,
+    /limit_req_zone [^;]*zone=auth:/, /location ~ \^\/\(register\|verify\|login\|password\|token\|oauth\) \{[^}]*limit_req zone=auth/,
     /location = \/nginx-health/, /location = \/ \{/, /location \/app\/ \{/, /proxy_pass http:\/\/auth_api;/
   ]) t.match(conf, rule, String(rule))
   t.notMatch(conf, /proxy_add_x_forwarded_for/, 'X-Forwarded-For is overwritten, never appended')

@@ -290,7 +290,7 @@ t.test('the web pods: the page, the security headers and the proxy to auth-api',
     t.equal(active.split(`include ${headersPath};`).length - 1, 3, `${name}: security headers in the server and both page locations`)
     t.equal(active.split('include /etc/nginx/latchkey/json-errors.conf;').length - 1, 1, `${name}: nginx's own errors answered as JSON`)
     for (const rule of [/listen 8080;/, /proxy_set_header X-Forwarded-For \$remote_addr;/, /proxy_set_header X-Request-Id \$request_id;/,
-      /real_ip_header X-Forwarded-For;/, /location ~ \^\/\(register\|verify\|login\|password\|token\) \{[^}]*limit_req zone=auth/,
+      /real_ip_header X-Forwarded-For;/, /location ~ \^\/\(register\|verify\|login\|password\|token\|oauth\) \{[^}]*limit_req zone=auth/,
       /location = \/ \{/, /location \/app\/ \{/, /client_max_body_size 64k;/]) t.match(active, rule, `${name}: ${String(rule)}`)
     const web = byName(docs, 'Deployment', componentName('web'))!.spec.template
     t.ok(web.metadata.annotations['checksum/config'], `${name}: a changed configuration rolls the web pods`)
