@@ -77,7 +77,6 @@ t.test('wrong codes count per address and purpose across codes', async (t) => {
     t.ok(Number(refused.headers['retry-after']) > 0)
     t.equal((await login(app, owner.email)).statusCode, 200, 'the password is unchanged')
 
-
     const stranger = 'nobody.here@example.com'
     for (let i = 0; i < perDay; i++) t.equal((await reset(stranger, String(10_000_000 + i))).json().code, 'CODE_REJECTED')
     t.equal((await reset(stranger, '12345678')).json().code, 'CODE_FAILURE_LIMIT', 'an address without an account is capped the same way: the cap tells nothing')
