@@ -58,11 +58,8 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
     codeMaxAttempts: config.CODE_MAX_ATTEMPTS,
     codeFailuresPerDay: config.CODE_FAILURES_PER_DAY,
     deviceTokenTtlSeconds: config.DEVICE_TOKEN_TTL_DAYS * 86_400,
-    policy: {
-      mail: { intervalSeconds: config.RESEND_INTERVAL_SECONDS, perDay: config.CODE_MAILS_PER_DAY, perNetworkPerDay: config.CODE_MAILS_PER_NETWORK_PER_DAY },
-      pendingRetentionMs: config.PENDING_ACCOUNT_RETENTION_DAYS * DAY_MS,
-      maxSessions: config.MAX_SESSIONS_PER_ACCOUNT
-    },
+    mailLimits: { intervalSeconds: config.RESEND_INTERVAL_SECONDS, perDay: config.CODE_MAILS_PER_DAY, perNetworkPerDay: config.CODE_MAILS_PER_NETWORK_PER_DAY },
+    pendingRetentionMs: config.PENDING_ACCOUNT_RETENTION_DAYS * DAY_MS,
     lockout: { threshold: config.LOCKOUT_THRESHOLD, baseSeconds: config.LOCKOUT_BASE_SECONDS, maxSeconds: config.LOCKOUT_MAX_SECONDS }
   })
   await fastify.register(retention, { intervalSeconds: config.RETENTION_SWEEP_SECONDS })
@@ -74,6 +71,7 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
     refreshReuseIntervalSeconds: config.REFRESH_REUSE_INTERVAL_SECONDS,
+    maxSessionsPerAccount: config.MAX_SESSIONS_PER_ACCOUNT,
     secret: config.CODE_SECRET,
     keysDir: config.JWT_KEYS_DIR,
     privateKeyPem: config.JWT_PRIVATE_KEY

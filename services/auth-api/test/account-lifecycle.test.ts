@@ -1,5 +1,5 @@
 import t from 'tap'
-import { activeAccount, basic, bearer, build, captureEvents, eventsFor, login, nextCodeFor, register } from './helper.js'
+import { activeAccount, basic, bearer, build, captureEvents, eventsFor, login, nextCodeFor, register, signInAttemptsOf, usersOf } from './helper.js'
 
 t.test('account lifecycle', async (t) => {
   const { app, config, clock } = await build(t)
@@ -126,7 +126,7 @@ t.test('account lifecycle', async (t) => {
   })
 
   t.test('ten consecutive failures lock the account for a growing, capped delay; success resets', async (t) => {
-    const failures = app.signInAttempts.collection
+    const failures = signInAttemptsOf(app)
     const frank = await activeAccount(app, events, 'frank@example.com')
     for (let i = 0; i < 9; i++) t.equal((await login(app, frank.email, 'wrong-password')).statusCode, 401)
     t.equal((await login(app, frank.email)).statusCode, 200, 'nine failures, then success')
@@ -165,7 +165,7 @@ t.test('account lifecycle', async (t) => {
 
   t.test('admin: create with the command, list, filter, disable, enable', async (t) => {
     const admin = await activeAccount(app, events, 'root@example.com')
-    await app.accounts.collection.updateOne({ email: admin.email }, { $set: { roles: ['user', 'admin'] } })
+    await usersOf(app).updateOne({ email: admin.email }, { $set: { roles: ['user', 'admin'] } })
     const adminToken = (await login(app, admin.email)).json().access_token
     const user = await activeAccount(app, events, 'gina@example.com')
     const userToken = (await login(app, user.email)).json().access_token

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { basic, build, captureEvents, eventsFor, form, nextCodeFor, register, registerAndReadCode } from './helper.js'
+import { basic, build, captureEvents, eventsFor, form, nextCodeFor, register, registerAndReadCode, usersOf } from './helper.js'
 
 t.test('activation', async (t) => {
   const { app, config, clock } = await build(t)
@@ -176,7 +176,7 @@ t.test('a disabled account can neither activate nor ask for codes; resend needs 
   const resend = async (email: string, password: string) => await app.inject({ method: 'POST', url: '/verify/resend', headers: { authorization: basic(email, password) } })
 
   const code = await registerAndReadCode(app, events, 'benched@example.com', 'testpassword')
-  await app.accounts.collection.updateOne({ email: 'benched@example.com' }, { $set: { status: 'disabled' } })
+  await usersOf(app).updateOne({ email: 'benched@example.com' }, { $set: { status: 'disabled' } })
   const verified = await app.inject({ method: 'POST', url: '/verify', headers: { authorization: basic('benched@example.com', 'testpassword') }, payload: { verification_code: code } })
   t.equal(verified.statusCode, 403)
   t.equal(verified.json().code, 'ACCOUNT_DISABLED')

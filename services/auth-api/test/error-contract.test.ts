@@ -3,7 +3,7 @@
 import { createPrivateKey } from 'node:crypto'
 import { SignJWT } from 'jose'
 import t from 'tap'
-import { activeAccount, basic, bearer, build, captureEvents, login } from './helper.js'
+import { activeAccount, basic, bearer, build, captureEvents, login, usersOf } from './helper.js'
 
 interface Operation {
   security?: Array<Record<string, unknown>>
@@ -108,7 +108,7 @@ t.test('every route answers the refusals it documents', async (t) => {
     t.equal((await app.inject({ method: 'POST', url: '/password/reset', payload: { email: member.email, new_password: 'a-new-long-passphrase' } })).json().code, 'CODE_MISSING')
     t.equal((await app.inject({ method: 'POST', url: '/password/reset', payload: { email: member.email, code: '12', new_password: 'a-new-long-passphrase' } })).json().code, 'CODE_MALFORMED')
     const admin = await activeAccount(app, events, 'chief.contract@example.com')
-    await app.accounts.collection.updateOne({ email: admin.email }, { $set: { roles: ['user', 'admin'] } })
+    await usersOf(app).updateOne({ email: admin.email }, { $set: { roles: ['user', 'admin'] } })
     const adminToken = (await login(app, admin.email)).json().access_token
     t.equal((await app.inject({ method: 'POST', url: '/admin/users/no-such-id/enable', headers: bearer(adminToken) })).json().code, 'USER_NOT_FOUND')
   })

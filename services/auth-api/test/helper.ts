@@ -5,9 +5,10 @@ import { join } from 'node:path'
 import amqplib from 'amqplib'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import fp from 'fastify-plugin'
-import { MongoClient } from 'mongodb'
+import { MongoClient, type Collection } from 'mongodb'
 import { loadConfig, type CloudEvent, type CodeDeliveryData, type PasswordChangedData, type SessionsEndedData } from '@latchkey/shared'
 import type { Test } from 'tap'
+import type { AccountDocument } from '../src/accounts/account.js'
 import app from '../src/app.js'
 import { AuthApiConfigSchema, type AuthApiConfig } from '../src/config.js'
 import type { UndocumentedError } from '../src/http/errors.js'
@@ -72,6 +73,15 @@ export async function build (t: Test, overrides: Partial<Record<keyof AuthApiCon
     await server.close()
   })
   return { app: server, config, clock, databaseName }
+}
+
+/** The raw collections, for tests that set up or inspect what no route shows; the app's code reaches them only through its stores. */
+export function usersOf (app: FastifyInstance): Collection<AccountDocument> {
+  return app.db.collection<AccountDocument>('users')
+}
+
+export function signInAttemptsOf (app: FastifyInstance): Collection<{ _id: string, attempts: number, lockedUntil?: Date, expiresAt: Date }> {
+  return app.db.collection('sign_in_attempts')
 }
 
 export function basic (email: string, password: string): string {

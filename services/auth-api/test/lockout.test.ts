@@ -1,5 +1,5 @@
 import t from 'tap'
-import { activeAccount, basic, bearer, build, captureEvents, login } from './helper.js'
+import { activeAccount, basic, bearer, build, captureEvents, login, signInAttemptsOf } from './helper.js'
 
 t.test('the lockout holds against parallel guesses', async (t) => {
   const { app, config } = await build(t)
@@ -48,7 +48,7 @@ t.test('the lockout holds against parallel guesses', async (t) => {
     const response = await app.inject({ method: 'POST', url: '/verify', headers: { authorization: basic(username, 'whatever-password') }, payload: { verification_code: '1234' } })
     t.equal(response.statusCode, 401)
     t.equal(response.json().code, 'INVALID_CREDENTIALS')
-    t.equal(await app.signInAttempts.collection.countDocuments({ _id: { $regex: '^u{100}' } }), 0, 'no counter was written for it')
-    t.equal(await app.signInAttempts.collection.countDocuments({ _id: username }), 0)
+    t.equal(await signInAttemptsOf(app).countDocuments({ _id: { $regex: '^u{100}' } }), 0, 'no counter was written for it')
+    t.equal(await signInAttemptsOf(app).countDocuments({ _id: username }), 0)
   })
 })

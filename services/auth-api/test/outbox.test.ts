@@ -1,5 +1,5 @@
 import t from 'tap'
-import { activeAccount, bearer, build, captureEvents, eventsFor, login, register, uniqueName } from './helper.js'
+import { activeAccount, bearer, build, captureEvents, eventsFor, login, register, uniqueName, usersOf } from './helper.js'
 
 async function waitFor (check: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
@@ -66,7 +66,7 @@ t.test('an outbox claimed by a replica that died is published once its lease run
   const offline = await build(t, { AMQP_URL: OFFLINE_BROKER, EVENTS_EXCHANGE: exchange }, databaseName)
   await register(offline.app, 'orphan@example.com', 'testpassword')
   const leaseUntil = new Date(Date.now() + 1500)
-  await offline.app.accounts.collection.updateOne({ email: 'orphan@example.com' }, { $set: { outboxLeaseUntil: leaseUntil, outboxClaim: 'a-replica-that-crashed' } })
+  await usersOf(offline.app).updateOne({ email: 'orphan@example.com' }, { $set: { outboxLeaseUntil: leaseUntil, outboxClaim: 'a-replica-that-crashed' } })
 
   const events = await captureEvents(t, exchange)
   const survivor = await build(t, { EVENTS_EXCHANGE: exchange, OUTBOX_SWEEP_SECONDS: '1' }, databaseName)

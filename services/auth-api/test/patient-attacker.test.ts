@@ -80,7 +80,7 @@ t.test('an outbox event the broker client refuses is parked; the account\'s late
   // What main wrote for an overlong X-Request-Id: amqplib refuses a correlation id over 255 bytes.
   const bad = { type: 'user.session_revoked', body: JSON.stringify({ id: 'bad' }), correlationId: 'x'.repeat(300), traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', createdAt: new Date(), mandatory: false }
   const badId = randomUUID()
-  await app.accounts.apply(account._id, {}, { $set: { [`outbox.${badId}`]: bad }, $min: { outboxDueAt: new Date() } }, new Date())
+  await app.accounts.updateIf(account._id, {}, { $set: { [`outbox.${badId}`]: bad }, $min: { outboxDueAt: new Date() } }, new Date())
   await app.outbox.publishSoon(account._id)
   const parked = (await app.accounts.byId(account._id))!
   t.same(Object.keys(parked.outbox), [], 'the outbox is clear')

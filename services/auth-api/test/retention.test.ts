@@ -1,5 +1,5 @@
 import t from 'tap'
-import { activeAccount, bearer, build, captureEvents, login, register } from './helper.js'
+import { activeAccount, bearer, build, captureEvents, login, register, signInAttemptsOf, usersOf } from './helper.js'
 
 t.test('nothing grows without bound', async (t) => {
   const { app, config, clock } = await build(t)
@@ -29,10 +29,10 @@ t.test('nothing grows without bound', async (t) => {
 
   t.test('sign-in attempt counters expire a day after the last attempt', async (t) => {
     await login(app, 'counted@example.com', 'wrong-password')
-    t.equal(await app.signInAttempts.collection.countDocuments({ _id: 'counted@example.com' }), 1)
+    t.equal(await signInAttemptsOf(app).countDocuments({ _id: 'counted@example.com' }), 1)
     clock.advance(86_400 + 1)
     await app.sweepExpired()
-    t.equal(await app.signInAttempts.collection.countDocuments({ _id: 'counted@example.com' }), 0)
+    t.equal(await signInAttemptsOf(app).countDocuments({ _id: 'counted@example.com' }), 0)
   })
 
   t.test('expired sessions are dropped when the account signs in again', async (t) => {
@@ -47,9 +47,9 @@ t.test('nothing grows without bound', async (t) => {
   })
 
   t.test('the indexes behind every lookup exist, TTL included where the server runs it', async (t) => {
-    const names = (await app.accounts.collection.listIndexes().toArray()).map((index) => index.name)
+    const names = (await usersOf(app).listIndexes().toArray()).map((index) => index.name)
     for (const name of ['email', 'outbox-due', 'purge', 'admin-by-status', 'admin-newest']) t.ok(names.includes(name), `users: ${name}`)
-    const ttl = (await app.signInAttempts.collection.listIndexes().toArray()).find((index) => index.name === 'expiry')
+    const ttl = (await signInAttemptsOf(app).listIndexes().toArray()).find((index) => index.name === 'expiry')
     t.equal(ttl?.expireAfterSeconds, 0)
   })
 })

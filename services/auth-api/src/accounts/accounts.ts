@@ -17,18 +17,12 @@ declare module 'fastify' {
     codes: OneTimeCodes
     codeFailures: CodeFailures
     deviceTokens: DeviceTokens
-    policy: AccountPolicy
+    /** The cooldown and daily limits of code mails, per account and purpose. */
+    mailLimits: MailLimits
+    /** An account never activated is removed this long after its last registration. */
+    pendingRetentionMs: number
     signInAttempts: SignInAttempts
   }
-}
-
-/** Limits that shape accounts over time. */
-export interface AccountPolicy {
-  mail: MailLimits
-  /** An account never activated is removed this long after its last registration. */
-  pendingRetentionMs: number
-  /** Sign-ins kept per account; the oldest ends when one more starts. */
-  maxSessions: number
 }
 
 export interface AccountsOptions {
@@ -40,7 +34,8 @@ export interface AccountsOptions {
   /** Wrong codes per address and purpose in 24 hours, across codes. */
   codeFailuresPerDay: number
   deviceTokenTtlSeconds: number
-  policy: AccountPolicy
+  mailLimits: MailLimits
+  pendingRetentionMs: number
   lockout: LockoutPolicy
 }
 
@@ -58,7 +53,8 @@ async function accounts (fastify: FastifyInstance, options: AccountsOptions): Pr
   fastify.decorate('signInAttempts', signInAttempts)
   fastify.decorate('passwords', await createPasswordHasher(fastify.authMetrics.passwordHashing))
   fastify.decorate('codes', new OneTimeCodes(options.codeSecret, options.codeLengths, options.codeTtlSeconds, options.codeMaxAttempts))
-  fastify.decorate('policy', options.policy)
+  fastify.decorate('mailLimits', options.mailLimits)
+  fastify.decorate('pendingRetentionMs', options.pendingRetentionMs)
 }
 
 export default fp(accounts, { name: 'accounts', dependencies: ['database', 'auth-metrics'] })

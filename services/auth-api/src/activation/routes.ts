@@ -56,7 +56,7 @@ const activation: FastifyPluginAsyncTypebox = async (fastify) => {
     assertWellFormedCode(fastify.codes, 'activation', candidate)
     const { account, code } = await useCode(fastify, request.account!.email, request.account!, 'activation', candidate, assertPending)
     const now = fastify.clock()
-    const activated = await fastify.accounts.apply(account._id, { status: 'pending', 'codes.activation.hash': code.hash }, {
+    const activated = await fastify.accounts.updateIf(account._id, { status: 'pending', 'codes.activation.hash': code.hash }, {
       $set: { status: 'active', activatedAt: now },
       $unset: { 'codes.activation': '', purgeAt: '' }
     }, now)

@@ -1,13 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
-import type { AccountDocument } from '../accounts/account.js'
-import { combine, untilSettled } from '../accounts/accounts-store.js'
-import { accountEvent, appendToOutbox, requestContext } from '../events/outbox.js'
+import { requestContext } from '../events/outbox.js'
 import { bearerAuthSecurity, bearerFailures, errorResponses } from '../http/schemas.js'
 import { Profile, profileOf } from '../profile/profile-view.js'
 import { Refusal } from '../refusal.js'
-import { endEverySession } from '../sessions/session-lifecycle.js'
+import { disableAccount, enableAccount } from './account-status.js'
 
 const UserIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 const AccountChanged = Type.Object({ status: Type.Literal('success'), message: Type.String(), user: Profile })
@@ -15,12 +12,6 @@ const adminFailures = [...bearerFailures, 'FORBIDDEN' as const]
 
 const admin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('onRequest', fastify.requireAdmin)
-
-  async function existing (id: string): Promise<AccountDocument> {
-    const account = await fastify.accounts.byId(id)
-    if (!account || account.status === 'deleted') throw new Refusal('USER_NOT_FOUND')
-    return account
-  }
 
   fastify.get('/admin/users', {
     schema: {
@@ -39,12 +30,8 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { status, page = 1, per_page: perPage = 20 } = request.query
-    const filter = status ? { status } : { status: { $in: ['pending', 'active', 'disabled'] as AccountDocument['status'][] } }
-    const [users, total] = await Promise.all([
-      fastify.accounts.collection.find(filter).sort({ createdAt: -1 }).skip((page - 1) * perPage).limit(perPage).toArray(),
-      fastify.accounts.collection.countDocuments(filter)
-    ])
-    return { status: 'success' as const, message: `${total} account${total === 1 ? '' : 's'}.`, users: users.map(profileOf), page, per_page: perPage, total }
+    const { accounts, total } = await fastify.accounts.page({ status, page, perPage })
+    return { status: 'success' as const, message: `${total} account${total === 1 ? '' : 's'}.`, users: accounts.map(profileOf), page, per_page: perPage, total }
   })
 
   fastify.post('/admin/users/:id/disable', {
@@ -58,15 +45,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     if (request.params.id === request.currentUser!._id) throw new Refusal('CANNOT_DISABLE_SELF')
-    const context = requestContext(request)
-    const disabled = await untilSettled(async () => {
-      const account = await existing(request.params.id)
-      if (account.status === 'disabled') return account
-      const { sessionIds, guard, update } = endEverySession(account)
-      const event = accountEvent(EventTypes.userDisabled, account._id, { userId: account._id, sessionIds }, context)
-      const now = fastify.clock()
-      return await fastify.accounts.update(account._id, { status: account.status, ...guard }, combine({ $set: { status: 'disabled' } }, update, appendToOutbox(event, context)), now) ?? undefined
-    })
+    const disabled = await disableAccount(fastify, request.params.id, requestContext(request))
     void fastify.outbox.publishSoon(disabled._id)
     request.log.info({ event: 'admin.account_disabled', userId: disabled._id, by: request.currentUser!._id }, 'account disabled')
     return { status: 'success' as const, message: 'Account disabled.', user: profileOf(disabled) }
@@ -81,12 +60,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: AccountChanged, ...errorResponses([...adminFailures, 'USER_NOT_FOUND']) }
     }
   }, async (request) => {
-    const enabled = await untilSettled(async () => {
-      const account = await existing(request.params.id)
-      if (account.status !== 'disabled') return account
-      const now = fastify.clock()
-      return await fastify.accounts.update(account._id, { status: 'disabled' }, { $set: { status: account.activatedAt ? 'active' : 'pending' } }, now) ?? undefined
-    })
+    const enabled = await enableAccount(fastify, request.params.id)
     request.log.info({ event: 'admin.account_enabled', userId: enabled._id, by: request.currentUser!._id }, 'account enabled')
     return { status: 'success' as const, message: 'Account enabled.', user: profileOf(enabled) }
   })

@@ -65,7 +65,7 @@ async function promote (accounts: AccountStore, account: AccountDocument, passwo
   }
   const promoted = passwordHash
     ? await setPassword({ accounts, clock: () => now }, account, { passwordHash, how: 'operator', expected: { status: account.status }, alongside, context: operatorContext() })
-    : await accounts.update(account._id, { status: account.status }, alongside, now)
+    : await accounts.updateAndGet(account._id, { status: account.status }, alongside, now)
   if (!promoted) throw new Error('the account changed meanwhile; run the command again')
   return `${account.email} is an administrator${account.status === 'disabled' ? ' (the account is still disabled)' : ''}${passwordHash ? '; its password was replaced and its sessions ended' : ''}.`
 }

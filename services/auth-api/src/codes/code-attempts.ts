@@ -1,4 +1,4 @@
-import { untilSettled, type AccountStore } from '../accounts/accounts-store.js'
+import type { AccountStore } from '../accounts/accounts-store.js'
 import type { AccountDocument, CodePurpose, StoredCode } from '../accounts/account.js'
 import type { CodeFailures } from './code-failures.js'
 import type { OneTimeCodes } from './one-time-code.js'
@@ -15,7 +15,7 @@ export interface CodeUsed {
 
 /** What checking a code needs. */
 export interface CodeCheckDeps {
-  accounts: Pick<AccountStore, 'update' | 'byId'>
+  accounts: Pick<AccountStore, 'settle'>
   codes: OneTimeCodes
   codeFailures: Pick<CodeFailures, 'reserve' | 'refund'>
   clock: () => Date
@@ -36,28 +36,23 @@ export async function useCode (deps: CodeCheckDeps, address: string, account: Ac
   const { codes, accounts, codeFailures, clock } = deps
   await codeFailures.reserve(purpose, address, clock())
   const path = `codes.${purpose}`
-  let current: AccountDocument | null = account
-  const used = await untilSettled(async () => {
+  const used = await accounts.settle<CodeUsed>(account?._id ?? '', account, (current) => {
     checkState(current)
     const now = clock()
     const code = current.codes[purpose]
     if (!code || codes.isExpired(code, now)) throw new Refusal('CODE_EXPIRED')
     if (code.attempts >= codes.maxAttempts) throw exhausted(current, purpose, now)
-
-    const counted = await accounts.update(current._id, {
-      status: current.status,
-      [`${path}.hash`]: code.hash,
-      [`${path}.attempts`]: { $lt: codes.maxAttempts },
-      [`${path}.expiresAt`]: { $gt: now }
-    }, { $inc: { [`${path}.attempts`]: 1 } }, now)
-    if (!counted) {
-      current = await accounts.byId(current._id)
-      return undefined
+    return {
+      expected: { status: current.status, [`${path}.hash`]: code.hash, [`${path}.attempts`]: { $lt: codes.maxAttempts }, [`${path}.expiresAt`]: { $gt: now } },
+      update: { $inc: { [`${path}.attempts`]: 1 } },
+      now,
+      result: (counted: AccountDocument) => {
+        if (codes.matches(purpose, counted._id, code, candidate)) return { account: counted, code }
+        const attemptsLeft = codes.maxAttempts - (counted.codes[purpose]?.attempts ?? codes.maxAttempts)
+        if (attemptsLeft <= 0) throw exhausted(counted, purpose, now)
+        throw new Refusal('CODE_INVALID', { attempts_left: attemptsLeft }, `Wrong code. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`)
+      }
     }
-    if (codes.matches(purpose, current._id, code, candidate)) return { account: counted, code }
-    const attemptsLeft = codes.maxAttempts - (counted.codes[purpose]?.attempts ?? codes.maxAttempts)
-    if (attemptsLeft <= 0) throw exhausted(counted, purpose, now)
-    throw new Refusal('CODE_INVALID', { attempts_left: attemptsLeft }, `Wrong code. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`)
   })
   await codeFailures.refund(purpose, address)
   return used

@@ -1,12 +1,13 @@
 import type { EventType } from '@latchkey/shared'
-import type { FastifyInstance } from 'fastify'
 import type { UpdateFilter } from 'mongodb'
 import type { AccountDocument, CodePurpose } from '../accounts/account.js'
-import { combine, untilSettled } from '../accounts/accounts-store.js'
+import { combine, type AccountStore } from '../accounts/accounts-store.js'
 import { accountEvent, appendToOutbox, type RequestContext } from '../events/outbox.js'
 import { Refusal } from '../refusal.js'
 import type { StateCheck } from './code-attempts.js'
-import { takeCodeMail } from './mail-quota.js'
+import type { CodeFailures } from './code-failures.js'
+import { takeCodeMail, type MailLimits } from './mail-quota.js'
+import type { OneTimeCodes } from './one-time-code.js'
 
 export interface CodeIssue {
   purpose: CodePurpose
@@ -20,31 +21,37 @@ export interface CodeIssue {
   requestedAt?: Date
 }
 
+/** What issuing a code needs. */
+export interface CodeIssueDeps {
+  accounts: Pick<AccountStore, 'settle'>
+  codes: Pick<OneTimeCodes, 'issue'>
+  codeFailures: Pick<CodeFailures, 'assertOpen'>
+  /** The cooldown and daily limits of code mails. */
+  mailLimits: MailLimits
+  clock: () => Date
+}
+
 /**
  * Replaces the account's code of this purpose and queues the mail carrying it, within the mail
  * quota, in one write guarded by the account's status and quota. `alongside` adds the caller's own
  * changes to that write (a re-registration's new password).
  */
-export async function issueCode (app: FastifyInstance, account: AccountDocument, issue: CodeIssue, checkState: StateCheck, alongside: UpdateFilter<AccountDocument> = {}): Promise<AccountDocument> {
+export async function issueCode (deps: CodeIssueDeps, account: AccountDocument, issue: CodeIssue, checkState: StateCheck, alongside: UpdateFilter<AccountDocument> = {}): Promise<AccountDocument> {
   const { purpose, eventType, context, enforceCooldown, network, requestedAt } = issue
   checkState(account)
   // A purpose that has had its day's wrong codes issues no more: a fresh code must not bring fresh tries.
-  await app.codeFailures.assertOpen(purpose, account.email, requestedAt ?? app.clock())
-  let current: AccountDocument | null = account
-  return await untilSettled(async () => {
+  await deps.codeFailures.assertOpen(purpose, account.email, requestedAt ?? deps.clock())
+  return await deps.accounts.settle(account._id, account, (current) => {
     checkState(current)
-    const now = requestedAt ?? app.clock()
-    const taken = takeCodeMail(current.mailQuota[purpose], { purpose, now, enforceCooldown, ...(network ? { network } : {}) }, app.policy.mail)
+    const now = requestedAt ?? deps.clock()
+    const taken = takeCodeMail(current.mailQuota[purpose], { purpose, now, enforceCooldown, ...(network ? { network } : {}) }, deps.mailLimits)
     if (taken instanceof Refusal) throw taken
-    const { code, stored } = app.codes.issue(purpose, current._id, now)
+    const { code, stored } = deps.codes.issue(purpose, current._id, now)
     const event = accountEvent(eventType, current._id, { userId: current._id, email: current.email, code, codeExpiresAt: stored.expiresAt.toISOString() }, context)
-    const updated = await app.accounts.update(
-      current._id,
-      { status: current.status, ...taken.guard },
-      combine({ $set: { [`codes.${purpose}`]: stored } }, taken.update, appendToOutbox(event, context), alongside),
+    return {
+      expected: { status: current.status, ...taken.guard },
+      update: combine({ $set: { [`codes.${purpose}`]: stored } }, taken.update, appendToOutbox(event, context), alongside),
       now
-    )
-    if (!updated) current = await app.accounts.byId(current._id)
-    return updated ?? undefined
+    }
   })
 }

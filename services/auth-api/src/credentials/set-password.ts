@@ -1,12 +1,12 @@
 import { EventTypes, type PasswordChangedData, type PasswordChangeHow } from '@latchkey/shared'
 import type { Filter, UpdateFilter } from 'mongodb'
-import type { AccountDocument } from '../accounts/account.js'
-import { combine, untilSettled, type AccountStore } from '../accounts/accounts-store.js'
+import type { AccountDocument, SignedInAccount } from '../accounts/account.js'
+import { combine, type AccountStore } from '../accounts/accounts-store.js'
 import { accountEvent, appendToOutbox, type RequestContext } from '../events/outbox.js'
 import { endEverySession } from '../sessions/session-lifecycle.js'
 
 export interface PasswordWriteDeps {
-  accounts: Pick<AccountStore, 'update' | 'byId'>
+  accounts: Pick<AccountStore, 'settle'>
   clock: () => Date
 }
 
@@ -33,19 +33,15 @@ export interface PasswordChange {
  */
 export async function setPassword (deps: PasswordWriteDeps, account: PasswordHolder, change: PasswordChange): Promise<AccountDocument | null> {
   const { passwordHash, how, expected, alongside = {}, context } = change
-  let current: PasswordHolder | null = account
-  return await untilSettled<AccountDocument | null>(async () => {
-    if (!current) return null
+  let decidedOn: PasswordHolder | undefined
+  return await deps.accounts.settle<AccountDocument | null, PasswordHolder & SignedInAccount>(account._id, account as PasswordHolder & SignedInAccount, (current) => {
+    // The sessions were as decided on last round, so what failed is `expected`: the change no longer applies.
+    if (!current || (decidedOn && sameSessions(current, decidedOn))) return { done: null }
+    decidedOn = current
     const { sessionIds, guard, update } = endEverySession(current)
     const data: PasswordChangedData = { userId: current._id, email: current.email, sessionIds, how }
     const event = accountEvent(EventTypes.passwordChanged, current._id, data, context)
-    const changed = await deps.accounts.update(current._id, { ...expected, ...guard }, combine({ $set: { passwordHash } }, update, appendToOutbox(event, context), alongside), deps.clock())
-    if (changed) return changed
-    const fresh = await deps.accounts.byId(current._id)
-    // The sessions were as decided on, so what failed is `expected`: the change no longer applies.
-    if (!fresh || sameSessions(fresh, current)) return null
-    current = fresh
-    return undefined
+    return { expected: { ...expected, ...guard }, update: combine({ $set: { passwordHash } }, update, appendToOutbox(event, context), alongside), now: deps.clock() }
   })
 }
 

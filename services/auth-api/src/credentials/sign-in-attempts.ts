@@ -39,14 +39,14 @@ export function lockoutAfter (attempts: number, policy: LockoutPolicy): number {
  * account count the same way, so the lockout says nothing about which accounts exist.
  */
 export class SignInAttempts {
-  readonly collection: Collection<AttemptRecord>
+  readonly #collection: Collection<AttemptRecord>
 
   constructor (db: Db, private readonly policy: LockoutPolicy, private readonly onRefused: () => void = () => {}) {
-    this.collection = db.collection<AttemptRecord>('sign_in_attempts')
+    this.#collection = db.collection<AttemptRecord>('sign_in_attempts')
   }
 
   async ensureIndexes (): Promise<void> {
-    await this.collection.createIndex({ expiresAt: 1 }, { name: 'expiry', expireAfterSeconds: 0 })
+    await this.#collection.createIndex({ expiresAt: 1 }, { name: 'expiry', expireAfterSeconds: 0 })
   }
 
   /** Counts one attempt for the address, or refuses it (429 ACCOUNT_LOCKED) while the address is locked. */
@@ -56,13 +56,13 @@ export class SignInAttempts {
     // Below the threshold, nothing but the count matters: one upsert. It fails with a duplicate
     // key when the record exists but is too far along, which the careful path below handles.
     try {
-      await this.collection.updateOne({ _id: address, attempts: { $lt: threshold - 1 } }, { $inc: { attempts: 1 }, $set: { expiresAt } }, { upsert: true })
+      await this.#collection.updateOne({ _id: address, attempts: { $lt: threshold - 1 } }, { $inc: { attempts: 1 }, $set: { expiresAt } }, { upsert: true })
       return
     } catch (err) {
       if (!isDuplicateKey(err)) throw err
     }
     await untilSettled(async () => {
-      const record = await this.collection.findOne({ _id: address })
+      const record = await this.#collection.findOne({ _id: address })
       if (!record) return await this.reserve(address, now).then(() => true)
       if (record.lockedUntil && record.lockedUntil > now) {
         this.onRefused()
@@ -70,7 +70,7 @@ export class SignInAttempts {
       }
       const attempts = record.attempts + 1
       const lockedUntil = new Date(now.getTime() + lockoutAfter(attempts, this.policy) * 1000)
-      const { matchedCount } = await this.collection.updateOne(
+      const { matchedCount } = await this.#collection.updateOne(
         { _id: address, attempts: record.attempts, lockedUntil: record.lockedUntil ?? { $exists: false } },
         { $set: { attempts, lockedUntil, expiresAt } }
       )
@@ -80,10 +80,10 @@ export class SignInAttempts {
 
   /** A proof succeeded: the address starts afresh. */
   async succeeded (address: string): Promise<void> {
-    await this.collection.deleteOne({ _id: address })
+    await this.#collection.deleteOne({ _id: address })
   }
 
   async removeExpired (now: Date): Promise<number> {
-    return (await this.collection.deleteMany({ expiresAt: { $lte: now } })).deletedCount
+    return (await this.#collection.deleteMany({ expiresAt: { $lte: now } })).deletedCount
   }
 }

@@ -4,9 +4,10 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BrokerLink } from '@latchkey/shared'
 import type { Counter } from 'prom-client'
 import type { AccountDocument, OutboxEntry } from '../accounts/account.js'
-import type { AccountStore } from '../accounts/accounts-store.js'
+import type { AccountStore, ClaimedOutbox } from '../accounts/accounts-store.js'
 
 type Outbox = Record<string, OutboxEntry>
+type Claimed = ClaimedOutbox
 interface Refused { id: string, err: unknown }
 interface PublishOutcome {
   published: string[]
@@ -14,8 +15,6 @@ interface PublishOutcome {
   returned: string[]
   refused: Refused[]
 }
-/** What a claim hands the relay: the events to publish, as they stood when claimed. */
-type Claimed = Pick<AccountDocument, '_id' | 'status' | 'outbox' | 'outboxAttempts'> & { outboxClaim: string }
 
 export interface OutboxRelayOptions {
   accounts: AccountStore
@@ -36,8 +35,6 @@ export interface OutboxRelayOptions {
   /** Accounts looked at per sweep. */
   batchSize?: number
 }
-
-const clearedOutbox = { outboxDueAt: '', outboxLeaseUntil: '', outboxClaim: '', outboxAttempts: '' } as const
 
 /**
  * Publishes the events that requests wrote into account documents (the same-document outbox),
@@ -104,10 +101,8 @@ export class OutboxRelay {
   /** One batch per tick, most overdue first. */
   async #sweepDue (): Promise<void> {
     if (!this.options.broker.connected) return
-    const due = await this.options.accounts.collection
-      .find({ outboxDueAt: { $lte: this.options.now() } }, { projection: { _id: 1 } })
-      .sort({ outboxDueAt: 1 }).limit(this.#batchSize).toArray()
-    for (const { _id: id } of due) {
+    const due = await this.options.accounts.dueOutboxes(this.options.now(), this.#batchSize)
+    for (const id of due) {
       if (this.#stopped || !this.options.broker.connected) return
       await this.#claimAndPublish(id)
     }
@@ -116,12 +111,8 @@ export class OutboxRelay {
   async #claimAndPublish (accountId: string): Promise<void> {
     if (!this.options.broker.connected) return
     const now = this.options.now()
-    const claimed = await this.options.accounts.collection.findOneAndUpdate(
-      { _id: accountId, outboxDueAt: { $lte: now }, outboxLeaseUntil: { $not: { $gt: now } } },
-      { $set: { outboxLeaseUntil: new Date(now.getTime() + this.#leaseMs), outboxClaim: randomUUID() } },
-      { returnDocument: 'after', projection: { status: 1, outbox: 1, outboxAttempts: 1, outboxClaim: 1 } }
-    )
-    if (claimed?.outboxClaim) await this.#publishClaimed({ ...claimed, outboxClaim: claimed.outboxClaim })
+    const claimed = await this.options.accounts.claimOutbox(accountId, now, new Date(now.getTime() + this.#leaseMs), randomUUID())
+    if (claimed) await this.#publishClaimed(claimed)
   }
 
   async #publishClaimed (claimed: Claimed): Promise<void> {
@@ -138,7 +129,7 @@ export class OutboxRelay {
     if (refused.length > 0) claimed = await this.#park(claimed, refused)
     if (returned.length === 0) await this.#clear(claimed)
     else {
-      await this.#remove(claimed._id, published)
+      await this.options.accounts.removeEvents(claimed._id, published)
       this.options.metrics.failures.inc({ reason: 'unroutable' })
       await this.#backOff(claimed, new Error(`${returned.length} event(s) unroutable: no queue bound yet`))
     }
@@ -208,9 +199,7 @@ export class OutboxRelay {
    * kept for a person to look at, counted, and logged once, here, at error level.
    */
   async #park (claimed: Claimed, refused: Refused[]): Promise<Claimed> {
-    const set = Object.fromEntries(refused.map(({ id }) => [`outboxParked.${id}`, claimed.outbox[id]!]))
-    const unset = Object.fromEntries(refused.map(({ id }) => [`outbox.${id}`, '' as const]))
-    await this.options.accounts.collection.updateOne({ _id: claimed._id, outboxClaim: claimed.outboxClaim }, { $set: set, $unset: unset })
+    await this.options.accounts.parkEvents(claimed, Object.fromEntries(refused.map(({ id }) => [id, claimed.outbox[id]!])))
     for (const { id, err } of refused) {
       const { type } = claimed.outbox[id]!
       this.options.metrics.parked.inc({ type })
@@ -220,28 +209,12 @@ export class OutboxRelay {
     return { ...claimed, outbox }
   }
 
-  /**
-   * Everything claimed went out. If nothing was added meanwhile (the outbox is still exactly what
-   * was claimed), one write empties it; a deleted account's tombstone, which lived only to carry
-   * its events out, goes altogether.
-   */
+  /** Everything claimed went out: empty the outbox, or, if events were added meanwhile, remove only those published. */
   async #clear (claimed: Claimed): Promise<void> {
     const { accounts } = this.options
-    const unchanged = { _id: claimed._id, outboxClaim: claimed.outboxClaim, outbox: claimed.outbox }
-    const done = claimed.status === 'deleted'
-      ? (await accounts.collection.deleteOne({ ...unchanged, status: 'deleted' })).deletedCount === 1
-      : (await accounts.collection.updateOne(unchanged, { $set: { outbox: {} }, $unset: clearedOutbox })).matchedCount === 1
-    if (done) return
-    await this.#remove(claimed._id, Object.keys(claimed.outbox))
-    await accounts.collection.updateOne({ _id: claimed._id, outboxClaim: claimed.outboxClaim }, { $unset: { outboxLeaseUntil: '', outboxClaim: '' } })
-    await accounts.collection.updateOne({ _id: claimed._id, outbox: {} }, { $unset: clearedOutbox })
-  }
-
-  /** Removes published events; whatever was added meanwhile stays, and stays due. */
-  async #remove (accountId: string, published: string[]): Promise<void> {
-    if (published.length === 0) return
-    const unset = Object.fromEntries(published.map((id) => [`outbox.${id}`, '' as const]))
-    await this.options.accounts.collection.updateOne({ _id: accountId }, { $unset: unset })
+    if (await accounts.clearPublished(claimed)) return
+    await accounts.removeEvents(claimed._id, Object.keys(claimed.outbox))
+    await accounts.releaseOutbox(claimed)
   }
 
   async #backOff (claimed: Claimed, err: unknown): Promise<void> {
@@ -249,10 +222,7 @@ export class OutboxRelay {
     const attempts = (claimed.outboxAttempts ?? 0) + 1
     const delayMs = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7))
     log.warn({ err, userId: claimed._id, attempts, delayMs }, 'outbox publish failed, will retry')
-    await accounts.collection.updateOne(
-      { _id: claimed._id, outboxClaim: claimed.outboxClaim },
-      { $set: { outboxDueAt: new Date(now().getTime() + delayMs), outboxAttempts: attempts }, $unset: { outboxLeaseUntil: '', outboxClaim: '' } }
-    )
+    await accounts.retryOutboxAt(claimed, new Date(now().getTime() + delayMs), attempts)
     if (!this.#stopped) setTimeout(() => { void this.sweep() }, delayMs + 50).unref()
   }
 }

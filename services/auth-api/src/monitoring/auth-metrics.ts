@@ -49,21 +49,19 @@ async function authMetrics (fastify: FastifyInstance, { host, port }: AuthMetric
  */
 export function observeOutboxBacklog (fastify: FastifyInstance): void {
   const { registry } = fastify.metrics
-  const due = { outboxDueAt: { $exists: true } }
   registry.registerMetric(new Gauge({
     name: 'auth_outbox_pending_accounts',
     help: 'Accounts with events not yet published',
     registers: [],
-    async collect () { this.set(await fastify.accounts.collection.countDocuments(due)) }
+    async collect () { this.set(await fastify.accounts.pendingOutboxes()) }
   }))
   registry.registerMetric(new Gauge({
     name: 'auth_outbox_oldest_pending_seconds',
     help: 'Age of the oldest unpublished event (0 when none)',
     registers: [],
     async collect () {
-      const oldest = await fastify.accounts.collection.findOne(due, { sort: { outboxDueAt: 1 }, projection: { outbox: 1 } })
-      const created = Object.values(oldest?.outbox ?? {}).map((entry) => entry.createdAt.getTime())
-      this.set(created.length > 0 ? (Date.now() - Math.min(...created)) / 1000 : 0)
+      const oldest = await fastify.accounts.oldestPendingEvent()
+      this.set(oldest ? (Date.now() - oldest.getTime()) / 1000 : 0)
     }
   }))
 }

@@ -62,7 +62,7 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
       status: 'success',
       message: 'If an account uses this address, we emailed it a reset code.',
       code_ttl_seconds: fastify.codes.ttlSeconds,
-      resend_interval_seconds: fastify.policy.mail.intervalSeconds
+      resend_interval_seconds: fastify.mailLimits.intervalSeconds
     })
     // Answered first, so the time taken tells nothing about the address. A failure here loses
     // only this request for a code, which the person can simply repeat.

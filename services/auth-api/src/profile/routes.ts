@@ -3,7 +3,7 @@ import { EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
 import type { Filter, UpdateFilter } from 'mongodb'
 import type { AccountDocument, SignedInAccount } from '../accounts/account.js'
-import { combine, untilSettled } from '../accounts/accounts-store.js'
+import { combine } from '../accounts/accounts-store.js'
 import { confirmPassword } from '../credentials/credential-proof.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { setPassword } from '../credentials/set-password.js'
@@ -84,14 +84,11 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const account = request.currentUser!
     await confirmPassword(fastify, account, request.body.password, 'password')
-    let current: SignedInAccount | null = account
-    const deleted = await untilSettled(async () => {
-      if (!current || current.status === 'deleted') return false
+    const deleted = await fastify.accounts.settle(account._id, account, (current) => {
+      if (!current || current.status === 'deleted') return { done: false }
       const now = fastify.clock()
       const { guard, update } = tombstone(current, requestContext(request), now)
-      if (await fastify.accounts.apply(current._id, { status: current.status, ...guard }, update, now)) return true
-      current = await fastify.accounts.signedIn(current._id)
-      return undefined
+      return { expected: { status: current.status, ...guard }, update, now, result: () => true }
     })
     if (deleted) void fastify.outbox.publishSoon(account._id)
     request.log.info({ event: 'account.deleted', userId: account._id }, 'account deleted')

@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { pendingCodeFields } from '../activation/pending-code.js'
 import { NewCredentials, PendingCode, errorResponses, newPasswordFailures, rateLimited } from '../http/schemas.js'
+import { networkOf } from '../codes/client-network.js'
+import { requestContext } from '../events/outbox.js'
 import { registerAccount } from './register-account.js'
 
 const Registered = Type.Object({
@@ -22,7 +24,7 @@ const registration: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 201: Registered, 200: Registered, ...errorResponses(['EMAIL_INVALID', ...newPasswordFailures, 'EMAIL_TAKEN', 'CODE_MAIL_LIMIT', 'CODE_FAILURE_LIMIT', ...rateLimited]) }
     }
   }, async (request, reply) => {
-    const { created, account } = await registerAccount(fastify, request.body.email, request.body.password, request)
+    const { created, account } = await registerAccount(fastify, request.body.email, request.body.password, { context: requestContext(request), network: networkOf(request.ip) })
     if (created) void fastify.outbox.publishNew(account)
     else void fastify.outbox.publishSoon(account._id)
     return await reply.code(created ? 201 : 200).send({

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { EventTypes, type SessionEndReason } from '@latchkey/shared'
-import type { FastifyInstance } from 'fastify'
 import type { Filter, UpdateFilter } from 'mongodb'
 import type { AccountDocument, SessionRecord, SignedInAccount } from '../accounts/account.js'
-import { combine, untilSettled } from '../accounts/accounts-store.js'
+import { combine, type AccountStore } from '../accounts/accounts-store.js'
+import type { OutboxRelay } from '../events/outbox-relay.js'
 import { accountEvent, appendToOutbox, type RequestContext } from '../events/outbox.js'
 import { Refusal } from '../refusal.js'
-import { digest, type PresentedRefreshToken } from './refresh-tokens.js'
+import { digest, type PresentedRefreshToken, type RefreshTokens } from './refresh-tokens.js'
 import { isLiveSession } from './sessions.js'
 
 export interface IssuedTokens {
@@ -19,8 +19,19 @@ export interface IssuedTokens {
 /** Used tokens remembered per session, to recognise a copied one when it comes back. */
 const USED_TOKENS_KEPT = 10
 
-function tokensFor (app: FastifyInstance, account: AccountDocument, sessionId: string, refreshToken: string): IssuedTokens {
-  return { access_token: app.issueAccessToken(account, sessionId), token_type: 'Bearer', expires_in: app.accessTokenTtlSeconds, refresh_token: refreshToken }
+/** What starting, refreshing and ending sessions needs. */
+export interface SessionDeps {
+  accounts: Pick<AccountStore, 'updateIf' | 'updateAndGet' | 'byId' | 'settle'>
+  refreshTokens: RefreshTokens
+  issueAccessToken: (account: AccountDocument, sessionId: string) => string
+  accessTokenTtlSeconds: number
+  maxSessionsPerAccount: number
+  outbox: Pick<OutboxRelay, 'publishSoon'>
+  clock: () => Date
+}
+
+function tokensFor (deps: Pick<SessionDeps, 'issueAccessToken' | 'accessTokenTtlSeconds'>, account: AccountDocument, sessionId: string, refreshToken: string): IssuedTokens {
+  return { access_token: deps.issueAccessToken(account, sessionId), token_type: 'Bearer', expires_in: deps.accessTokenTtlSeconds, refresh_token: refreshToken }
 }
 
 function announceEnded (accountId: string, sessionIds: string[], reason: SessionEndReason, context: RequestContext): UpdateFilter<AccountDocument> {
@@ -61,7 +72,7 @@ export function endEverySession (account: Pick<AccountDocument, 'sessions' | 'se
  * (a password change meanwhile ends every session, and this one must not slip through). Expired
  * sessions are dropped in the same write, and the oldest ones beyond the per-account limit end.
  */
-export async function startSession (app: FastifyInstance, account: AccountDocument, context: RequestContext): Promise<IssuedTokens> {
+export async function startSession (app: SessionDeps, account: AccountDocument, context: RequestContext): Promise<IssuedTokens> {
   const now = app.clock()
   const sessionId = randomUUID()
   const refreshToken = app.refreshTokens.create(account._id, sessionId)
@@ -70,9 +81,9 @@ export async function startSession (app: FastifyInstance, account: AccountDocume
   const byAge = Object.entries(account.sessions).sort(([, a], [, b]) => a.createdAt.getTime() - b.createdAt.getTime())
   const expired = byAge.filter(([, session]) => session.expiresAt <= now).map(([id]) => id)
   const live = byAge.filter(([, session]) => session.expiresAt > now).map(([id]) => id)
-  const overLimit = live.slice(0, Math.max(0, live.length - (app.policy.maxSessions - 1)))
+  const overLimit = live.slice(0, Math.max(0, live.length - (app.maxSessionsPerAccount - 1)))
 
-  const started = await app.accounts.apply(
+  const started = await app.accounts.updateIf(
     account._id,
     { status: 'active', passwordHash: account.passwordHash },
     combine(
@@ -92,14 +103,14 @@ export async function startSession (app: FastifyInstance, account: AccountDocume
  * reuse interval (two tabs refreshing at once) gets the same successor, so neither signs the
  * user out; a used token presented later means it was copied, and its session ends.
  */
-export async function refreshSession (app: FastifyInstance, presented: PresentedRefreshToken, context: RequestContext): Promise<IssuedTokens> {
+export async function refreshSession (app: SessionDeps, presented: PresentedRefreshToken, context: RequestContext): Promise<IssuedTokens> {
   const now = app.clock()
   const { accountId, sessionId, hash } = presented
   const path = `sessions.${sessionId}`
   const successor = app.refreshTokens.successorOf(presented)
   const successorHash = digest(successor)
 
-  const rotated = await app.accounts.update(
+  const rotated = await app.accounts.updateAndGet(
     accountId,
     { status: 'active', [`${path}.refreshHash`]: hash, [`${path}.expiresAt`]: { $gt: now } },
     {
@@ -118,15 +129,15 @@ export async function refreshSession (app: FastifyInstance, presented: Presented
   if (concurrent) return tokensFor(app, account, sessionId, successor)
   if (!session.usedHashes.includes(hash)) throw new Refusal('REFRESH_INVALID')
 
-  const ended = await app.accounts.apply(accountId, { [path]: { $exists: true } }, endSessions(accountId, [sessionId], 'refresh_reused', context), now)
+  const ended = await app.accounts.updateIf(accountId, { [path]: { $exists: true } }, endSessions(accountId, [sessionId], 'refresh_reused', context), now)
   if (ended) void app.outbox.publishSoon(accountId)
   throw new Refusal('REFRESH_REUSED')
 }
 
 /** Signs out the session a refresh token belongs to; idempotent, and silent about tokens it does not know. */
-export async function endSessionOf (app: FastifyInstance, presented: PresentedRefreshToken, context: RequestContext): Promise<void> {
+export async function endSessionOf (app: SessionDeps, presented: PresentedRefreshToken, context: RequestContext): Promise<void> {
   const path = `sessions.${presented.sessionId}`
-  const ended = await app.accounts.apply(
+  const ended = await app.accounts.updateIf(
     presented.accountId,
     { $or: [{ [`${path}.refreshHash`]: presented.hash }, { [`${path}.usedHashes`]: presented.hash }] },
     endSessions(presented.accountId, [presented.sessionId], 'logout', context),
@@ -136,14 +147,11 @@ export async function endSessionOf (app: FastifyInstance, presented: PresentedRe
 }
 
 /** Signs out every session of the account. */
-export async function endAllSessions (app: FastifyInstance, account: SignedInAccount, context: RequestContext): Promise<void> {
-  let current: SignedInAccount | null = account
-  await untilSettled(async () => {
-    if (current?.status !== 'active') return false
+export async function endAllSessions (app: SessionDeps, account: SignedInAccount, context: RequestContext): Promise<void> {
+  const ended = await app.accounts.settle(account._id, account, (current) => {
+    if (current?.status !== 'active') return { done: false }
     const { sessionIds, guard, update } = endEverySession(current)
-    if (await app.accounts.apply(current._id, { status: 'active', ...guard }, combine(update, announceEnded(current._id, sessionIds, 'logout_everywhere', context)), app.clock())) return true
-    current = await app.accounts.signedIn(current._id)
-    return undefined
+    return { expected: { status: 'active', ...guard }, update: combine(update, announceEnded(current._id, sessionIds, 'logout_everywhere', context)), now: app.clock(), result: () => true }
   })
-  void app.outbox.publishSoon(account._id)
+  if (ended) void app.outbox.publishSoon(account._id)
 }

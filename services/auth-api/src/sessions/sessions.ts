@@ -34,6 +34,8 @@ declare module 'fastify' {
     signingKeys: SigningKeys
     refreshTokens: RefreshTokens
     accessTokenTtlSeconds: number
+    /** Sign-ins kept per account; the oldest ends when one more starts. */
+    maxSessionsPerAccount: number
     issueAccessToken (account: AccountDocument, sessionId: string): string
     /** Whether an access token's account and session are still live; the claims when they are. */
     liveAccessToken (token: string): Promise<{ claims: AccessClaims, account: SignedInAccount } | null>
@@ -54,6 +56,7 @@ export interface SessionsOptions {
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
   refreshReuseIntervalSeconds: number
+  maxSessionsPerAccount: number
   /** Keys the derivation of refresh-token successors (HKDF, so it never doubles as the code key). */
   secret: string
   keysDir: string
@@ -90,6 +93,7 @@ async function sessions (fastify: FastifyInstance, options: SessionsOptions): Pr
   fastify.decorate('refreshTokens', new RefreshTokens(successorKey, options.refreshTokenTtlSeconds, options.refreshReuseIntervalSeconds))
   fastify.decorate('signingKeys', keys)
   fastify.decorate('accessTokenTtlSeconds', options.accessTokenTtlSeconds)
+  fastify.decorate('maxSessionsPerAccount', options.maxSessionsPerAccount)
   fastify.decorateRequest('currentUser', null)
   fastify.decorateRequest('sessionId', null)
 

@@ -22,10 +22,10 @@ export interface RetentionOptions {
 async function retention (fastify: FastifyInstance, { intervalSeconds }: RetentionOptions): Promise<void> {
   fastify.decorate('sweepExpired', async () => {
     const now = fastify.clock()
-    const accounts = await fastify.accounts.collection.deleteMany({ purgeAt: { $lte: now }, outboxDueAt: { $exists: false } })
+    const accounts = await fastify.accounts.removePurgeable(now)
     const signInAttempts = await fastify.signInAttempts.removeExpired(now)
     const codeFailures = await fastify.codeFailures.removeExpired(now)
-    return { accounts: accounts.deletedCount, signInAttempts, codeFailures }
+    return { accounts, signInAttempts, codeFailures }
   })
 
   const sweep = (): void => {
