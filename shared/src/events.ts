@@ -15,6 +15,9 @@ export const EventTypes = {
 } as const
 export type EventType = typeof EventTypes[keyof typeof EventTypes]
 
+/** What an emailed code proves; each purpose has its own code, length, mail quota and daily cap of wrong codes. */
+export type CodePurpose = 'activation' | 'password-reset'
+
 /** The events that carry a one-time code: the mailer must receive every one of them. */
 export const codeDeliveryEventTypes: readonly EventType[] = [EventTypes.userRegistered, EventTypes.activationCodeRequested, EventTypes.passwordResetRequested]
 
@@ -34,16 +37,16 @@ export const UserDeletedData = Type.Object({
 })
 export type UserDeletedData = Static<typeof UserDeletedData>
 
-/** Why sessions ended; `logout`, `refresh_reused` and `session_limit` end the sessions listed, the others all of the account's. */
+/**
+ * Why `user.session_revoked` ended sessions: `logout`, `refresh_reused` and `session_limit` end
+ * the sessions listed, `logout_everywhere` all of the account's. A password change, disabling
+ * and deletion announce their endings with events of their own.
+ */
 export const SessionEndReason = Type.Union([
   Type.Literal('logout'),
   Type.Literal('logout_everywhere'),
   Type.Literal('refresh_reused'),
-  Type.Literal('session_limit'),
-  Type.Literal('password_changed'),
-  Type.Literal('password_reset'),
-  Type.Literal('disabled'),
-  Type.Literal('deleted')
+  Type.Literal('session_limit')
 ])
 export type SessionEndReason = Static<typeof SessionEndReason>
 

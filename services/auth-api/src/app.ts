@@ -1,5 +1,5 @@
 import fastifyFormbody from '@fastify/formbody'
-import { requestLogging } from '@latchkey/shared'
+import { databaseReachable, healthRoutes, requestLogging } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
 import accounts from './accounts/accounts.js'
 import activation from './activation/routes.js'
@@ -7,7 +7,6 @@ import admin from './admin/routes.js'
 import { introspectionClients, type AuthApiConfig } from './config.js'
 import basicAuth from './credentials/basic-auth.js'
 import events from './events/events.js'
-import health from './health/routes.js'
 import authMetrics from './monitoring/auth-metrics.js'
 import errorHandling, { type ErrorHandlingOptions } from './http/errors.js'
 import noStore from './http/no-store.js'
@@ -77,7 +76,7 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
     privateKeyPem: config.JWT_PRIVATE_KEY
   })
 
-  await fastify.register(health, { replicaId: config.REPLICA_ID })
+  await fastify.register(healthRoutes, { service: 'auth-api', instance: config.REPLICA_ID, dependencies: { database: async () => await databaseReachable(fastify.db), broker: () => fastify.broker.connected } })
   await fastify.register(registration)
   await fastify.register(activation)
   await fastify.register(sessionRoutes)

@@ -1,8 +1,8 @@
+import { hostname } from 'node:os'
 import type { FastifyInstance } from 'fastify'
-import { serviceMetrics } from '@latchkey/shared'
+import { healthRoutes, serviceMetrics } from '@latchkey/shared'
 import type { MailerConfig } from './config.js'
 import deliveryLog from './delivery/delivery-log.js'
-import health from './health/health.js'
 import inboxEvents from './inbox-events/inbox-events.js'
 import smtp from './mail/smtp.js'
 
@@ -29,5 +29,10 @@ export default async function app (fastify: FastifyInstance, config: AppOptions)
       maxDelayMs: config.RETRY_MAX_DELAY_MS
     }
   })
-  await fastify.register(health)
+  // The pod or machine: the mailer has no replica id of its own.
+  await fastify.register(healthRoutes, {
+    service: 'mailer',
+    instance: hostname(),
+    dependencies: { broker: () => fastify.inboxEvents.connected, database: fastify.isDatabaseUp, smtp: async () => await fastify.smtp.isReachable() }
+  })
 }

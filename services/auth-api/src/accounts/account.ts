@@ -1,9 +1,8 @@
+import type { CodePurpose } from '@latchkey/shared'
 import { randomUUID } from 'node:crypto'
 
 export type AccountStatus = 'pending' | 'active' | 'disabled' | 'deleted'
 export type Role = 'user' | 'admin'
-/** What an emailed code proves; each purpose has its own code and its own mail quota. */
-export type CodePurpose = 'activation' | 'password-reset'
 
 /** A pending one-time code as stored: only its keyed hash, never the digits. */
 export interface StoredCode {

@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter, UpdateFilter } from 'mongodb'
 import type { AccountDocument, AccountStatus, OutboxEntry, SignedInAccount } from './account.js'
-import { isDuplicateKey } from '../storage/database.js'
+import { isDuplicateKey } from '@latchkey/shared'
 
 /** One round of a read-decide-write: the answer without writing, or a write guarded by what it was decided on. */
 export type Decision<T> =

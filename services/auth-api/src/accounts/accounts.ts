@@ -1,3 +1,4 @@
+import type { CodePurpose } from '@latchkey/shared'
 import { hkdfSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -7,7 +8,6 @@ import type { MailLimits } from '../codes/mail-quota.js'
 import { DeviceTokens } from '../credentials/device-tokens.js'
 import { createPasswordHasher, type PasswordHasher } from '../credentials/passwords.js'
 import { SignInAttempts, type LockoutPolicy } from '../credentials/sign-in-attempts.js'
-import type { CodePurpose } from './account.js'
 import { AccountStore } from './accounts-store.js'
 
 declare module 'fastify' {

@@ -1,4 +1,5 @@
-import type { AccountDocument, CodePurpose } from '../accounts/account.js'
+import type { CodePurpose } from '@latchkey/shared'
+import type { AccountDocument } from '../accounts/account.js'
 
 /** Where the account's pending code of this purpose stands, as the API reports it. */
 export function pendingCodeFields (account: AccountDocument, purpose: CodePurpose, maxAttempts: number): {

@@ -1,5 +1,6 @@
+import type { CodePurpose } from '@latchkey/shared'
 import type { AccountStore } from '../accounts/accounts-store.js'
-import type { AccountDocument, CodePurpose, StoredCode } from '../accounts/account.js'
+import type { AccountDocument, StoredCode } from '../accounts/account.js'
 import type { CodeFailures } from './code-failures.js'
 import type { OneTimeCodes } from './one-time-code.js'
 import { Refusal, refusedUntil } from '../refusal.js'

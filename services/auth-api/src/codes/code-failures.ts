@@ -1,8 +1,8 @@
+import type { CodePurpose } from '@latchkey/shared'
 import type { Collection, Db } from 'mongodb'
-import type { CodePurpose } from '../accounts/account.js'
 import { untilSettled } from '../accounts/accounts-store.js'
 import { refusedUntil } from '../refusal.js'
-import { isDuplicateKey } from '../storage/database.js'
+import { isDuplicateKey } from '@latchkey/shared'
 
 const WINDOW_MS = 86_400_000
 

@@ -1,6 +1,7 @@
+import type { CodePurpose } from '@latchkey/shared'
 import type { EventType } from '@latchkey/shared'
 import type { UpdateFilter } from 'mongodb'
-import type { AccountDocument, CodePurpose } from '../accounts/account.js'
+import type { AccountDocument } from '../accounts/account.js'
 import { combine, type AccountStore } from '../accounts/accounts-store.js'
 import { accountEvent, appendToOutbox, type RequestContext } from '../events/outbox.js'
 import { Refusal } from '../refusal.js'

@@ -1,5 +1,6 @@
+import type { CodePurpose } from '@latchkey/shared'
 import type { Filter, UpdateFilter } from 'mongodb'
-import type { AccountDocument, CodePurpose, MailQuota } from '../accounts/account.js'
+import type { AccountDocument, MailQuota } from '../accounts/account.js'
 import { refusedUntil, type Refusal } from '../refusal.js'
 
 export interface MailLimits {

@@ -1,5 +1,6 @@
+import type { CodePurpose } from '@latchkey/shared'
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
-import type { CodePurpose, StoredCode } from '../accounts/account.js'
+import type { StoredCode } from '../accounts/account.js'
 
 export interface IssuedCode {
   code: string

@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb'
 import { untilSettled } from '../accounts/accounts-store.js'
 import { refusedUntil } from '../refusal.js'
-import { isDuplicateKey } from '../storage/database.js'
+import { isDuplicateKey } from '@latchkey/shared'
 
 export interface LockoutPolicy {
   /** Consecutive failures allowed before the address is refused for a while. */

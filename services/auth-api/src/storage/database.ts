@@ -25,20 +25,4 @@ async function database (fastify: FastifyInstance, options: DatabaseOptions): Pr
   fastify.addHook('onClose', async () => { await client.close() })
 }
 
-/** MongoDB's error code when a unique index (`_id` included) refuses a write. */
-const DUPLICATE_KEY = 11000
-
-export function isDuplicateKey (err: unknown): boolean {
-  return (err as { code?: number }).code === DUPLICATE_KEY
-}
-
-export async function databaseReachable (db: Db): Promise<boolean> {
-  try {
-    await db.command({ ping: 1 })
-    return true
-  } catch {
-    return false
-  }
-}
-
 export default fp(database, { name: 'database' })

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { MongoClient, type Collection } from 'mongodb'
 import { Counter } from 'prom-client'
+import { databaseReachable, isDuplicateKey } from '@latchkey/shared'
 
 export type DeliveryStatus = 'sending' | 'retrying' | 'sent' | 'dropped-expired' | 'failed'
 
@@ -46,7 +47,6 @@ export interface DeliveryLogOptions {
   retentionMs: number
 }
 
-const DUPLICATE_KEY = 11000
 // A copy that waits for a lease to run out looks again this long after it did.
 const takeoverMarginMs = 250
 
@@ -82,7 +82,7 @@ export class DeliveryLog {
       )
       return { result: 'claimed', claim: { eventId, holder } }
     } catch (err) {
-      if ((err as { code?: unknown }).code !== DUPLICATE_KEY) throw err
+      if (!isDuplicateKey(err)) throw err
     }
     const existing = await this.collection.findOne({ _id: eventId }, { projection: { status: 1, leaseUntil: 1 } })
     if (existing?.status === 'sent') return { result: 'already-sent' }
@@ -179,14 +179,7 @@ async function deliveryLog (fastify: FastifyInstance, options: DeliveryLogPlugin
   const client = new MongoClient(options.mongoUrl, { serverSelectionTimeoutMS: 3000, appName: 'latchkey-mailer' })
   const db = client.db()
   const collection = db.collection<DeliveryRecord>('deliveries')
-  const isDatabaseUp = async (): Promise<boolean> => {
-    try {
-      await db.command({ ping: 1 })
-      return true
-    } catch {
-      return false
-    }
-  }
+  const isDatabaseUp = async (): Promise<boolean> => await databaseReachable(db)
   // The driver connects on first use and reconnects by itself; a worker that starts while Mongo is
   // away should still start (and say so in /ready), so this is a warning, not a failure.
   if (!await isDatabaseUp()) log.warn('MongoDB is not reachable yet; deliveries will be retried')

@@ -1,7 +1,7 @@
+import type { CodePurpose } from '@latchkey/shared'
 import { Compile } from 'typebox/compile'
 import { Type } from 'typebox'
 import { CloudEventEnvelope, CodeDeliveryData, EventTypes, PasswordChangedData, isDeliverableAddress } from '@latchkey/shared'
-import type { CodePurpose } from '../mail/code-mail.js'
 
 /** The event types that ask for a code mail, and which one. `user.deleted` is deliberately absent. */
 export const mailPurposeByType: Readonly<Record<string, CodePurpose>> = {

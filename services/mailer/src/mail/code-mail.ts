@@ -1,7 +1,4 @@
-import type { CodeDeliveryData } from '@latchkey/shared'
-
-/** What a code is for decides the wording of its mail. */
-export type CodePurpose = 'activation' | 'password-reset'
+import type { CodeDeliveryData, CodePurpose } from '@latchkey/shared'
 
 export interface ComposedMail {
   subject: string
