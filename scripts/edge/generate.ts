@@ -17,10 +17,10 @@ export const generatedFiles: Record<string, () => string> = {
   'deploy/helm/latchkey/templates/web-config.yaml': helmWebConfig
 }
 
-/** The generated files whose committed text is not what the generator writes. */
-export function staleFiles (): string[] {
+/** The generated files whose text under `dir` (the repository) is not what the generator writes. */
+export function staleFiles (dir = root): string[] {
   return Object.entries(generatedFiles)
-    .filter(([path, generate]) => readFileSync(join(root, path), 'utf8') !== generate())
+    .filter(([path, generate]) => readFileSync(join(dir, path), 'utf8') !== generate())
     .map(([path]) => path)
 }
 
