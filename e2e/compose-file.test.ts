@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { parseDocument } from 'yaml'
 import { Ajv, type ValidateFunction } from 'ajv'
+import { passiveHealthCheck } from '../scripts/edge/settings.ts'
 
 const require = createRequire(import.meta.url)
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -296,7 +297,7 @@ t.test('nginx publishes 8443 and 8080 and mounts its config, certificate and web
 t.test('nginx/docker.conf keeps the proxy rules', async t => {
   const conf = read('nginx/docker.conf').replace(/#.*$/gm, '')
   for (const rule of [
-    /upstream auth_api \{[^}]*zone auth_api \d+k;[^}]*least_conn;[^}]*server auth-api:3000 resolve max_fails=2 fail_timeout=5s;[^}]*keepalive 32;/,
+    new RegExp(`upstream auth_api \\{[^}]*zone auth_api \\d+k;[^}]*least_conn;[^}]*server auth-api:3000 resolve ${passiveHealthCheck()};[^}]*keepalive 32;`),
     /listen 443 ssl;/, /http2 on;/, /ssl_protocols\s+TLSv1\.2 TLSv1\.3;/,
     /ssl_certificate\s+\/etc\/nginx\/certs\/tls\.crt;/, /ssl_certificate_key\s+\/etc\/nginx\/certs\/tls\.key;/,
     /listen 80;/, /return 301 https:\/\/\$host:8443\$request_uri;/,

@@ -7,6 +7,7 @@ import { connect as connectTls } from 'node:tls'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { errorCatalog, isErrorCode } from '../shared/src/error-catalog.ts'
+import { edgeSettings } from '../scripts/edge/settings.ts'
 import { processPid, startComponent, stopComponent } from '../scripts/stack-control.ts'
 import { call, type Reply } from './support/https.ts'
 import { apiPorts, baseUrl } from './support/stack-env.ts'
@@ -15,10 +16,10 @@ const run = promisify(execFile)
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 const SECURITY_HEADERS = ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']
-/** How long Nginx leaves out a replica that failed (max_fails=2 fail_timeout=5s in nginx/nginx.conf.template). */
-const FAIL_TIMEOUT_MS = 5_000
-/** Nginx's limit_req on the auth routes: 20 r/s with a burst of 100 (nginx/nginx.conf.template). */
-const RATE_LIMIT = { rate: 20, burst: 100 }
+/** How long Nginx leaves out a replica that failed (fail_timeout, written into every configuration by scripts/edge). */
+const FAIL_TIMEOUT_MS = edgeSettings.upstream.failTimeoutSeconds * 1000
+/** Nginx's limit_req on the auth routes, per address (written into every configuration by scripts/edge). */
+const RATE_LIMIT = edgeSettings.rateLimit
 
 type Headers = Record<string, string | string[] | undefined>
 
@@ -166,7 +167,7 @@ t.test('a burst over the per-address limit: 429 RATE_LIMITED with Retry-After', 
   const replies = await Promise.all(Array.from({ length: count }, async () =>
     await http2Exchange(session, { ':method': 'POST', ':path': '/token/refresh', 'content-type': 'application/json' }, ['{}'])))
   // Let the bucket drain, so the tests after this one are not throttled.
-  t.teardown(async () => { await sleep(Math.ceil(RATE_LIMIT.burst / RATE_LIMIT.rate) * 1000 + 1000) })
+  t.teardown(async () => { await sleep(Math.ceil(RATE_LIMIT.burst / RATE_LIMIT.perSecond) * 1000 + 1000) })
   const limited = replies.filter((reply) => reply.status === 429)
   const passed = replies.filter((reply) => reply.status !== 429)
   t.ok(passed.length > RATE_LIMIT.burst / 2, `${passed.length} of ${count} reached the API (the burst allowance)`)
@@ -194,10 +195,11 @@ t.test('no replica running: 503 SERVICE_UNAVAILABLE with Retry-After, then answe
   for (const path of ['/health', '/me', '/login']) {
     const reply = await call(`${baseUrl()}${path}`, { method: path === '/login' ? 'POST' : 'GET', json: path === '/login' ? {} : undefined })
     assertCatalogError(t, replyOf(reply), 'SERVICE_UNAVAILABLE', `${path} with every replica stopped`)
-    t.equal(reply.headers['retry-after'], '5', 'Retry-After: 5')
+    const retryAfter = String(edgeSettings.retryAfterSeconds.serviceUnavailable)
+    t.equal(reply.headers['retry-after'], retryAfter, `Retry-After: ${retryAfter}`)
   }
   await restart()
-  // Nginx tries a replica again once fail_timeout (5 s) has passed since its last failures.
+  // Nginx tries a replica again once fail_timeout has passed since its last failures.
   const deadline = Date.now() + 15_000
   let status = 0
   while ((status = (await call(`${baseUrl()}/health`)).status) !== 200 && Date.now() < deadline) await sleep(250)
@@ -208,12 +210,12 @@ t.test('no replica running: 503 SERVICE_UNAVAILABLE with Retry-After, then answe
 
 t.test('every replica frozen: a request that was sent and never answered is 504 GATEWAY_TIMEOUT', async (t) => {
   // SIGSTOP: the replicas still accept connections (the kernel does) but never answer, so Nginx
-  // waits proxy_read_timeout (30 s); a POST is not retried on another replica.
+  // waits proxy_read_timeout; a POST is not retried on another replica.
   const pids = apiPorts().map((_, i) => processPid(`api-${i + 1}`))
   t.teardown(() => { for (const pid of pids) process.kill(pid, 'SIGCONT') })
   for (const pid of pids) process.kill(pid, 'SIGSTOP')
   const login = 'POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'
-  const reply = await rawExchange(login, { timeoutMs: 45_000 })
+  const reply = await rawExchange(login, { timeoutMs: (edgeSettings.proxyReadTimeoutSeconds + 15) * 1000 })
   assertCatalogError(t, reply, 'GATEWAY_TIMEOUT', 'POST /login to frozen replicas')
   t.notOk(reply.headers['retry-after'], 'no Retry-After: the request may or may not have been done')
 })

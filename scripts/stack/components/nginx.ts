@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { passiveHealthCheck } from '../../edge/settings.ts'
 import { answersOk, waitUntil } from '../health.ts'
 import { REPO_ROOT, type Profile } from '../profile.ts'
 import { baseEnv, startProcess, stopProcess, type Component } from './component.ts'
@@ -50,7 +51,7 @@ function hasWebPage (profile: Profile): boolean {
 
 function renderConfig (profile: Profile, template: string): string {
   const servers = profile.apiPorts
-    .map((port) => `        server 127.0.0.1:${port} max_fails=2 fail_timeout=5s;`)
+    .map((port) => `        server 127.0.0.1:${port} ${passiveHealthCheck()};`)
     .join('\n')
   const values: Record<string, string> = {
     ACCESS_LOG: join(profile.paths.logs, 'nginx-access.log'),
