@@ -21,7 +21,9 @@ export function parseTraceparent (value: unknown): TraceParent | undefined {
   const text = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('latin1') : undefined
   const match = traceparentPattern.exec(text?.trim() ?? '')
   if (match === null) return undefined
-  const [, version, traceId, parentId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined]
+  const [, version, traceId, parentId, flags, rest] = match
+  // The pattern's first four groups always take part in a match; only `rest` is optional.
+  if (version === undefined || traceId === undefined || parentId === undefined || flags === undefined) return undefined
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined
   if (allZeros.test(traceId) || allZeros.test(parentId)) return undefined
   return { traceId, parentId, sampled: (Number.parseInt(flags, 16) & 1) === 1 }

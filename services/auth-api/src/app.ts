@@ -16,7 +16,7 @@ import profile from './profile/routes.js'
 import registration from './registration/routes.js'
 import introspection from './sessions/introspection.js'
 import sessionRoutes from './sessions/routes.js'
-import sessions from './sessions/sessions.js'
+import accessTokens from './sessions/access-tokens.js'
 import database from './storage/database.js'
 import retention from './storage/retention.js'
 
@@ -64,7 +64,7 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
   await fastify.register(retention, { intervalSeconds: config.RETENTION_SWEEP_SECONDS })
   await fastify.register(events, { amqpUrl: config.AMQP_URL, exchange: config.EVENTS_EXCHANGE, replicaId: config.REPLICA_ID, sweepSeconds: config.OUTBOX_SWEEP_SECONDS })
   await fastify.register(basicAuth)
-  await fastify.register(sessions, {
+  await fastify.register(accessTokens, {
     issuer: config.PUBLIC_URL,
     audience: config.JWT_AUDIENCE,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,

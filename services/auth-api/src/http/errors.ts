@@ -32,13 +32,7 @@ const frameworkCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
   FST_ERR_BAD_URL: 'BAD_REQUEST',
   FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
-  FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER: 'AUTH_REQUIRED',
-  FST_JWT_NO_AUTHORIZATION_IN_HEADER: 'TOKEN_MISSING',
-  FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: 'TOKEN_EXPIRED',
-  FST_JWT_AUTHORIZATION_TOKEN_INVALID: 'TOKEN_INVALID',
-  FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: 'TOKEN_REVOKED',
-  FST_JWT_BAD_REQUEST: 'TOKEN_INVALID',
-  FST_JWT_BAD_COOKIE_REQUEST: 'TOKEN_INVALID'
+  FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER: 'AUTH_REQUIRED'
 }
 
 /** Schema rules whose breach has a code of its own, by the field they guard. */
@@ -81,8 +75,7 @@ function withChallenge (answer: ErrorAnswer): ErrorAnswer {
 export function answerFor (error: FastifyError, documents: Documents = () => true): ErrorAnswer {
   if (error instanceof Refusal) return withChallenge({ code: error.code, message: error.message, details: error.details })
   if (error.validation) return validationAnswer(error, documents)
-  // fast-jwt's own errors (bad algorithm, malformed token, key lookup) reach here unwrapped at times.
-  const known = error.code?.startsWith('FAST_JWT_') ? 'TOKEN_INVALID' : (error.code ? frameworkCodes[error.code] : undefined)
+  const known = error.code ? frameworkCodes[error.code] : undefined
   if (known) return withChallenge({ code: known })
   if (databaseUnreachable.has(error.name)) return { code: 'DATABASE_UNAVAILABLE', details: { retry_after_seconds: 5 } }
   if ((error.statusCode ?? 500) >= 500) return { code: 'INTERNAL_ERROR' }

@@ -5,7 +5,7 @@ import { Type } from 'typebox'
 import { errorResponses, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
 import { digest } from './refresh-tokens.js'
-import { isLiveSession } from './sessions.js'
+import { isLiveSession } from './access-tokens.js'
 
 export interface IntrospectionOptions {
   /** `id:secret` pairs of the services allowed to ask. */

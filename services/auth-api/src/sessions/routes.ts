@@ -90,8 +90,8 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/logout', {
-    onRequest: async (request, reply) => {
-      if ((request.query as { scope?: string }).scope === 'global') await fastify.authenticate(request, reply)
+    onRequest: async (request) => {
+      if ((request.query as { scope?: string }).scope === 'global') await fastify.authenticate(request)
     },
     preValidation: absentBodyAsEmpty,
     schema: {

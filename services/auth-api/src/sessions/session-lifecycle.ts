@@ -7,7 +7,7 @@ import type { OutboxRelay } from '../events/outbox-relay.js'
 import { accountEvent, appendToOutbox, type RequestContext } from '../events/outbox.js'
 import { Refusal } from '../refusal.js'
 import { digest, type PresentedRefreshToken, type RefreshTokens } from './refresh-tokens.js'
-import { isLiveSession } from './sessions.js'
+import { isLiveSession } from './access-tokens.js'
 
 export interface IssuedTokens {
   access_token: string

@@ -16,7 +16,7 @@ interface StoredKey {
   privateKeyPem: string
 }
 
-export const SIGNING_ALGORITHM = 'EdDSA'
+export const SIGNING_ALGORITHM = 'EdDSA' as const
 
 function toSigningKey (stored: StoredKey): SigningKey {
   const privateKey: KeyObject = createPrivateKey(stored.privateKeyPem)
