@@ -1,57 +1,16 @@
 // A thin client for the Latchkey API on the page's own origin. Every response is JSON with
 // `status`; failures carry a stable `code`, which messages.ts turns into a sentence.
+import type { Activated, CodeSent, Done, Profile as User, Registered, ResetRequested, Tokens as ApiTokens } from '../../../shared/src/api-schemas.js'
 
-export interface PendingCode {
-  code_expires_at: string
-  resend_available_at: string
-  attempts_left: number
-}
+// The answers' types come from the schemas the API validates them with (type-only: nothing of
+// TypeBox is bundled into the page).
+export type { Activated, CodeSent, Done, Profile as User, Registered, ResetRequested } from '../../../shared/src/api-schemas.js'
 
-export interface Registered extends PendingCode {
-  status: 'success'
-  message: string
-  user_id: string
-  email: string
-}
+/** A sign-in or refresh as the page receives it: the refresh token stays in its cookie. */
+export type Tokens = Omit<ApiTokens, 'refresh_token'>
 
-export interface Activated {
-  status: 'success'
-  message: string
-  activated_at: string
-}
-
-export interface CodeSent extends PendingCode {
-  status: 'success'
-  message: string
-}
-
-export interface ResetRequested {
-  status: 'success'
-  message: string
-  code_ttl_seconds: number
-  resend_interval_seconds: number
-}
-
-export interface Tokens {
-  status: 'success'
-  message: string
-  access_token: string
-  token_type: 'Bearer'
-  expires_in: number
-}
-
-export interface User {
-  id: string
-  email: string
-  activated: boolean
-  roles: string[]
-  created_at: string
-}
-
-export interface Done {
-  status: 'success'
-  message: string
-}
+/** Where a pending code stands, as a registration or a resend reports it. */
+export type PendingCode = Pick<CodeSent, 'code_expires_at' | 'resend_available_at' | 'attempts_left'>
 
 export interface Credentials {
   email: string

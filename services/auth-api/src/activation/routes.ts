@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { EventTypes } from '@latchkey/shared'
+import { Activated, CodeSent, EventTypes } from '@latchkey/shared'
 import { Type } from 'typebox'
 import type { AccountDocument } from '../accounts/account.js'
 import { assertWellFormedCode, presentedCode, useCode } from '../codes/code-attempts.js'
@@ -7,7 +7,7 @@ import { issueCode } from '../codes/issue-code.js'
 import { rememberDevice } from '../credentials/device-tokens.js'
 import { requestContext } from '../events/outbox.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
-import { EmailedCode, PendingCode, basicAuthFailures, basicAuthSecurity, errorResponses, rateLimited } from '../http/schemas.js'
+import { EmailedCode, basicAuthFailures, basicAuthSecurity, errorResponses, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
 import { pendingCodeFields } from './pending-code.js'
 
@@ -17,18 +17,6 @@ function verifyBody (codeLength: number) {
     code: Type.Optional(EmailedCode(codeLength, 'Alias of verification_code.'))
   })
 }
-
-const Activated = Type.Object({
-  status: Type.Literal('success'),
-  message: Type.String(),
-  activated_at: Type.String({ format: 'date-time' })
-})
-
-const CodeSent = Type.Object({
-  status: Type.Literal('success'),
-  message: Type.String(),
-  ...PendingCode
-})
 
 function assertPending (account: AccountDocument | null): asserts account is AccountDocument {
   if (!account || account.status === 'deleted') throw new Refusal('INVALID_CREDENTIALS')

@@ -1,8 +1,9 @@
+import { Profile } from '@latchkey/shared'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { requestContext } from '../events/outbox.js'
 import { bearerAuthSecurity, bearerFailures, errorResponses } from '../http/schemas.js'
-import { Profile, profileOf } from '../profile/profile-view.js'
+import { profileOf } from '../profile/profile-view.js'
 import { Refusal } from '../refusal.js'
 import { disableAccount, enableAccount } from './account-status.js'
 

@@ -65,15 +65,5 @@ export const Credentials = Type.Object({ email: Email, password: Password })
 export const NewCredentials = Type.Object({ email: Email, password: NewPassword })
 export type Credentials = Static<typeof Credentials>
 
-/** Every successful answer says what happened, in words. */
-export const Done = Type.Object({ status: Type.Literal('success'), message: Type.String() })
-
-/** Where a pending code stands; sent whenever a code was issued or tried. */
-export const PendingCode = {
-  code_expires_at: Type.String({ format: 'date-time' }),
-  resend_available_at: Type.String({ format: 'date-time' }),
-  attempts_left: Type.Integer({ minimum: 0 })
-}
-
 export const basicAuthSecurity = [{ basicAuth: [] }]
 export const bearerAuthSecurity = [{ bearerAuth: [] }]

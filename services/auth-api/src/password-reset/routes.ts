@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { EventTypes, isDeliverableAddress, normalizeEmail } from '@latchkey/shared'
+import { Done, EventTypes, isDeliverableAddress, normalizeEmail, ResetRequested } from '@latchkey/shared'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { AccountDocument } from '../accounts/account.js'
@@ -10,7 +10,7 @@ import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { rememberDevice } from '../credentials/device-tokens.js'
 import { setPassword } from '../credentials/set-password.js'
 import { requestContext } from '../events/outbox.js'
-import { Done, Email, EmailedCode, NewPassword, errorResponses, newPasswordFailures, rateLimited } from '../http/schemas.js'
+import { Email, EmailedCode, NewPassword, errorResponses, newPasswordFailures, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
 
 /**
@@ -22,14 +22,6 @@ function assertActive (account: AccountDocument | null): asserts account is Acco
 }
 
 const codeRefusals = new Set(['CODE_INVALID', 'CODE_EXPIRED', 'CODE_EXHAUSTED'])
-
-/** The same for every address: how long a code would live, and when another could be asked for. */
-const ResetRequested = Type.Object({
-  status: Type.Literal('success'),
-  message: Type.String(),
-  code_ttl_seconds: Type.Integer({ minimum: 1 }),
-  resend_interval_seconds: Type.Integer({ minimum: 0 })
-})
 
 const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
   /** Issues a reset code if the address belongs to an active account and its limits allow; silent either way. */

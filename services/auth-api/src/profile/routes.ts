@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { EventTypes } from '@latchkey/shared'
+import { Done, EventTypes, ProfileAnswer } from '@latchkey/shared'
 import { Type } from 'typebox'
 import type { Filter, UpdateFilter } from 'mongodb'
 import type { AccountDocument, SignedInAccount } from '../accounts/account.js'
@@ -8,11 +8,11 @@ import { confirmPassword } from '../credentials/credential-proof.js'
 import { assertAcceptablePassword } from '../credentials/passwords.js'
 import { setPassword } from '../credentials/set-password.js'
 import { accountEvent, appendToOutbox, requestContext, type RequestContext } from '../events/outbox.js'
-import { bearerAuthSecurity, bearerFailures, Done, errorResponses, lockedOut, newPasswordFailures, NewPassword, Password } from '../http/schemas.js'
+import { bearerAuthSecurity, bearerFailures, errorResponses, lockedOut, newPasswordFailures, NewPassword, Password } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
 import { forgetSessionCookies, TransportHeaders } from '../sessions/session-cookies.js'
 import { endEverySession } from '../sessions/session-lifecycle.js'
-import { Profile, profileOf } from './profile-view.js'
+import { profileOf } from './profile-view.js'
 
 /** How long a deleted account's tombstone may wait for its events to go out before it is removed anyway. */
 const TOMBSTONE_RETENTION_MS = 30 * 86_400_000
@@ -41,7 +41,7 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['Profile'],
       summary: 'The signed-in account',
       security: bearerAuthSecurity,
-      response: { 200: Type.Object({ status: Type.Literal('success'), message: Type.String(), user: Profile }), ...errorResponses(bearerFailures) }
+      response: { 200: ProfileAnswer, ...errorResponses(bearerFailures) }
     }
   }, async (request) => ({ status: 'success' as const, message: 'Your account.', user: profileOf(request.currentUser!) }))
 

@@ -1,18 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { pendingCodeFields } from '../activation/pending-code.js'
-import { NewCredentials, PendingCode, errorResponses, newPasswordFailures, rateLimited } from '../http/schemas.js'
+import { NewCredentials, errorResponses, newPasswordFailures, rateLimited } from '../http/schemas.js'
 import { networkOf } from '../codes/client-network.js'
 import { requestContext } from '../events/outbox.js'
 import { registerAccount } from './register-account.js'
-
-const Registered = Type.Object({
-  status: Type.Literal('success'),
-  message: Type.String(),
-  user_id: Type.String(),
-  email: Type.String(),
-  ...PendingCode
-})
+import { Registered } from '@latchkey/shared'
 
 const registration: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/register', {

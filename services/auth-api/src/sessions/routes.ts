@@ -5,19 +5,11 @@ import { proveCredentials } from '../credentials/credential-proof.js'
 import { presentedDeviceToken, rememberDevice } from '../credentials/device-tokens.js'
 import { requestContext } from '../events/outbox.js'
 import { absentBodyAsEmpty } from '../http/optional-body.js'
-import { bearerAuthSecurity, bearerFailures, Credentials, Done, errorResponses, lockedOut, rateLimited } from '../http/schemas.js'
+import { bearerAuthSecurity, bearerFailures, Credentials, errorResponses, lockedOut, rateLimited } from '../http/schemas.js'
 import { Refusal } from '../refusal.js'
 import { forgetSessionCookies, refreshTokenCookie, setSessionCookies, TransportHeaders, wantsCookie } from './session-cookies.js'
 import { endAllSessions, endSessionOf, refreshSession, startSession, type IssuedTokens } from './session-lifecycle.js'
-
-const Tokens = Type.Object({
-  status: Type.Literal('success'),
-  message: Type.String(),
-  access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
-  expires_in: Type.Integer({ description: 'Seconds until the access token expires.' }),
-  refresh_token: Type.Optional(Type.String({ description: 'Single use. Absent when it was set as a cookie (X-Token-Transport: cookie).' }))
-})
+import { Done, Tokens } from '@latchkey/shared'
 
 const RefreshBody = Type.Object({
   refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 256 }))
