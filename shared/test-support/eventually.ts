@@ -22,3 +22,8 @@ export async function eventually<T> (probe: () => T | false | undefined | null |
     await delay(intervalMs)
   }
 }
+
+/** For an assertion on the outcome: true once `check` is, false if it never is in time. */
+export async function becomes (check: () => boolean | Promise<boolean>, options: EventuallyOptions): Promise<boolean> {
+  return await eventually(check, options).catch(() => false)
+}
