@@ -18,6 +18,7 @@ import t, { type Test } from 'tap'
 import { readFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
+import { parseEnv } from 'node:util'
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -361,9 +362,7 @@ t.test('MailHog is configured from mailhog.env', async t => {
   const mailhog = svc('mailhog')
   t.equal(mailhog.env_file, 'mailhog.env')
   t.ok(mailhog.ports.includes('8025:8025'), 'web inbox published on 8025')
-  const vars = Object.fromEntries(read('mailhog.env').split('\n')
-    .filter(l => l.trim() !== '' && !l.startsWith('#'))
-    .map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+  const vars = parseEnv(read('mailhog.env'))
   t.same(vars, {
     MH_HOSTNAME: 'mailhog.latchkey.local',
     MH_SMTP_BIND_ADDR: '0.0.0.0:1025',

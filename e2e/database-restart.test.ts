@@ -1,17 +1,15 @@
 import t from 'tap'
+import { becomes } from '../shared/test-support/index.ts'
 import { startComponent, stopComponent } from '../scripts/stack-control.ts'
 import { basicAuth, call } from './support/https.ts'
 import { readCodeFromInbox } from './support/inbox.ts'
 import { apiPorts, baseUrl, inboxApi, uniqueEmail } from './support/stack-env.ts'
 
 async function allReplicasReady (timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
+  return await becomes(async () => {
     const answers = await Promise.all(apiPorts().map(async (port) => (await call(`http://127.0.0.1:${port}/ready`)).status))
-    if (answers.every((status) => status === 200)) return true
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  return false
+    return answers.every((status) => status === 200)
+  }, { timeoutMs, intervalMs: 250, what: 'every replica to be ready' })
 }
 
 t.test('while the database is down requests get 503; after its restart everything works again without restarting us', async (t) => {

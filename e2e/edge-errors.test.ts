@@ -4,16 +4,17 @@ import { execFile } from 'node:child_process'
 import { connect as connectHttp2, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2'
 import { connect as connectTcp } from 'node:net'
 import { connect as connectTls } from 'node:tls'
+import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { errorCatalog, isErrorCode } from '../shared/src/error-catalog.ts'
 import { edgeSettings } from '../scripts/edge/settings.ts'
+import { eventually } from '../shared/test-support/index.ts'
 import { processPid, startComponent, stopComponent } from '../scripts/stack-control.ts'
 import { call, type Reply } from './support/https.ts'
 import { apiPorts, baseUrl } from './support/stack-env.ts'
 
 const run = promisify(execFile)
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 const SECURITY_HEADERS = ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']
 /** How long Nginx leaves out a replica that failed (fail_timeout, written into every configuration by scripts/edge). */
@@ -166,8 +167,9 @@ t.test('a burst over the per-address limit: 429 RATE_LIMITED with Retry-After', 
   const count = RATE_LIMIT.burst * 2
   const replies = await Promise.all(Array.from({ length: count }, async () =>
     await http2Exchange(session, { ':method': 'POST', ':path': '/token/refresh', 'content-type': 'application/json' }, ['{}'])))
-  // Let the bucket drain, so the tests after this one are not throttled.
-  t.teardown(async () => { await sleep(Math.ceil(RATE_LIMIT.burst / RATE_LIMIT.perSecond) * 1000 + 1000) })
+  // Let the bucket drain, so the tests after this one are not throttled: Nginx shows no sign of it
+  // but time (a request to look would fill it again).
+  t.teardown(async () => { await delay(Math.ceil(RATE_LIMIT.burst / RATE_LIMIT.perSecond) * 1000 + 1000) })
   const limited = replies.filter((reply) => reply.status === 429)
   const passed = replies.filter((reply) => reply.status !== 429)
   t.ok(passed.length > RATE_LIMIT.burst / 2, `${passed.length} of ${count} reached the API (the burst allowance)`)
@@ -200,12 +202,19 @@ t.test('no replica running: 503 SERVICE_UNAVAILABLE with Retry-After, then answe
   }
   await restart()
   // Nginx tries a replica again once fail_timeout has passed since its last failures.
-  const deadline = Date.now() + 15_000
-  let status = 0
-  while ((status = (await call(`${baseUrl()}/health`)).status) !== 200 && Date.now() < deadline) await sleep(250)
+  const status = await eventually(async () => {
+    const { status } = await call(`${baseUrl()}/health`)
+    return status === 200 && status
+  }, { timeoutMs: 15_000, intervalMs: 250, what: 'the edge to answer again' }).catch(async () => (await call(`${baseUrl()}/health`)).status)
   t.equal(status, 200, 'answers again once the replicas are back')
-  // Every replica eligible again before the next test.
-  await sleep(FAIL_TIMEOUT_MS)
+  // Every replica eligible again before the next test: each has answered through the edge, which
+  // sends a request to none that it still counts as failed (for fail_timeout, FAIL_TIMEOUT_MS).
+  const answered = new Set<string>()
+  await eventually(async () => {
+    const reply = await call(`${baseUrl()}/health`)
+    if (reply.status === 200) answered.add(String(reply.json().replica))
+    return answered.size === replicas.length
+  }, { timeoutMs: FAIL_TIMEOUT_MS * 3, intervalMs: 100, what: 'every replica to answer through the edge' })
 })
 
 t.test('every replica frozen: a request that was sent and never answered is 504 GATEWAY_TIMEOUT', async (t) => {

@@ -2,10 +2,9 @@
 // requests that fail or answer 4xx/5xx. A step that provokes a refusal on purpose (a wrong
 // code, a wrong password) allows exactly that one answer beforehand; everything else counts.
 import type { ConsoleMessage, Page, Response } from 'playwright-core'
+import { becomes } from '../../shared/test-support/index.ts'
 
 interface Allowance { status: number, method: string, path: string }
-
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 export class PageWatch {
   readonly #allowed: Allowance[] = []
@@ -50,8 +49,7 @@ export class PageWatch {
       }
     }
     // Chromium logs every refused request as a console error; wait (bounded) for those lines.
-    const deadline = Date.now() + 3_000
-    while (this.#consoleErrors.length < excused.length && Date.now() < deadline) await sleep(50)
+    await becomes(() => this.#consoleErrors.length >= excused.length, { timeoutMs: 3_000, what: 'the console lines of allowed refusals' })
     for (const message of this.#consoleErrors.splice(0)) {
       const status = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text())?.[1]
       const index = status === undefined ? -1 : excused.indexOf(`${message.location().url} ${status}`)

@@ -2,24 +2,11 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { Counter, Registry } from 'prom-client'
 import { serveMetrics, serviceMetrics } from '../src/metrics.js'
+import { parseSamples, sampleValue, type MetricSample } from '../test-support/index.js'
 
-interface Sample { name: string, labels: Record<string, string>, value: number }
+const valueOf = sampleValue
 
-/** Prometheus text format, samples only (comments dropped). */
-function parseSamples (text: string): Sample[] {
-  return text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (match === null) throw new Error(`not a sample line: ${line}`)
-    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map(([, key, value]) => [key!, value!]))
-    return { name: match[1]!, labels, value: Number(match[3]) }
-  })
-}
-
-function valueOf (samples: Sample[], name: string, labels: Record<string, string>): number | undefined {
-  return samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value
-}
-
-async function scrape (url: string): Promise<{ status: number, contentType: string | null, samples: Sample[] }> {
+async function scrape (url: string): Promise<{ status: number, contentType: string | null, samples: MetricSample[] }> {
   const response = await fetch(url)
   const text = await response.text()
   return { status: response.status, contentType: response.headers.get('content-type'), samples: response.ok ? parseSamples(text) : [] }

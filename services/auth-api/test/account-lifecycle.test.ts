@@ -1,4 +1,5 @@
 import t from 'tap'
+import { eventually } from '@latchkey/shared/test-support'
 import { activeAccount, basic, bearer, build, captureEvents, eventsFor, login, nextCodeFor, register, signInAttemptsOf, usersOf } from './helper.js'
 
 t.test('account lifecycle', async (t) => {
@@ -73,7 +74,7 @@ t.test('account lifecycle', async (t) => {
     t.equal((await app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: session.refresh_token } })).statusCode, 401)
     t.equal((await login(app, carol.email)).statusCode, 401)
     t.equal((await register(app, carol.email, 'testpassword')).statusCode, 201, 'the address can be used again')
-    await t.resolves(waitUntil(async () => (await app.accounts.byId(userId)) === null), 'the tombstone goes once the event is out')
+    await t.resolves(eventually(async () => (await app.accounts.byId(userId)) === null, { what: 'the tombstone to go' }), 'the tombstone goes once the event is out')
   })
 
   t.test('password reset: 202 whatever the address; the code resets once; sessions end', async (t) => {
@@ -205,12 +206,3 @@ t.test('account lifecycle', async (t) => {
     t.equal(self.json().code, 'CANNOT_DISABLE_SELF')
   })
 })
-
-async function waitUntil (check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error('condition not reached in time')
-}

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { eventually } from '@latchkey/shared/test-support'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { SPEC_FILE } from './error-codes/observed.js'
@@ -12,11 +13,10 @@ t.test('health, readiness and the OpenAPI document', async (t) => {
   t.same(health.json(), { status: 'success', message: 'auth-api is running.', service: 'auth-api', replica: config.REPLICA_ID })
 
   // The broker link connects in the background; readiness turns 200 once it is up.
-  let ready = await app.inject({ method: 'GET', url: '/ready' })
-  for (let i = 0; i < 100 && ready.statusCode !== 200; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    ready = await app.inject({ method: 'GET', url: '/ready' })
-  }
+  const ready = await eventually(async () => {
+    const answer = await app.inject({ method: 'GET', url: '/ready' })
+    return answer.statusCode === 200 && answer
+  }, { what: 'readiness', timeoutMs: 5000 }).catch(async () => await app.inject({ method: 'GET', url: '/ready' }))
   t.equal(ready.statusCode, 200)
   t.match(ready.json(), { status: 'success', message: String, database: true, broker: true })
 

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fast
 import fp from 'fastify-plugin'
 import { MongoClient, type Collection } from 'mongodb'
 import { loadConfig, type CloudEvent, type CodeDeliveryData, type PasswordChangedData, type SessionsEndedData } from '@latchkey/shared'
+import { eventually } from '@latchkey/shared/test-support'
 import type { Test } from 'tap'
 import type { AccountDocument } from '../src/accounts/account.js'
 import app from '../src/app.js'
@@ -134,13 +135,7 @@ export async function captureEvents (t: Test, exchange: string, bindings = ['#']
   return {
     messages,
     async next (predicate: (m: CapturedMessage) => boolean, timeoutMs = 10_000): Promise<CapturedMessage> {
-      const deadline = Date.now() + timeoutMs
-      while (Date.now() < deadline) {
-        const found = messages.find(predicate)
-        if (found) return found
-        await new Promise((resolve) => setTimeout(resolve, 25))
-      }
-      throw new Error('no matching event was published in time')
+      return await eventually(() => messages.find(predicate), { timeoutMs, intervalMs: 25, what: 'a matching event to be published' })
     }
   }
 }

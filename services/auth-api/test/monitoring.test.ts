@@ -1,13 +1,10 @@
 import t from 'tap'
+import { parseSamples, sampleValue } from '@latchkey/shared/test-support'
 import { build, captureEvents, login, register } from './helper.js'
 
-/** One sample of a Prometheus text exposition, by metric name and exact labels. */
+/** One sample of a Prometheus text exposition, by metric name and the labels it has among others. */
 function sample (exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`)
-  const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${name}{`) || candidate.startsWith(`${name} `)
-    ? wanted.every((label) => candidate.includes(label))
-    : false)
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1))
+  return sampleValue(parseSamples(exposition), name, labels)
 }
 
 t.test('metrics on their own listener, after one registration and a few sign-ins', async (t) => {

@@ -1,14 +1,8 @@
 import t from 'tap'
+import { becomes } from '@latchkey/shared/test-support'
 import { activeAccount, bearer, build, captureEvents, eventsFor, login, register, uniqueName, usersOf } from './helper.js'
 
-async function waitFor (check: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return false
-}
+const outbox = { what: 'the outbox' }
 
 const OFFLINE_BROKER = 'amqp://guest:guest@127.0.0.1:1'
 
@@ -19,10 +13,10 @@ t.test('the relay publishes written events and empties the outbox', async (t) =>
   const published = await events.next((m) => m.event.data.email === 'relay@example.com')
   t.match(published.properties.headers, { traceparent: /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/ }, 'the W3C trace context travels as a header')
   t.equal(published.event.traceparent, published.properties.headers?.traceparent, 'and inside the CloudEvent')
-  await t.resolveMatch(waitFor(async () => {
+  await t.resolveMatch(becomes(async () => {
     const account = await app.accounts.byEmail('relay@example.com')
     return account !== null && Object.keys(account.outbox).length === 0 && account.outboxDueAt === undefined && account.outboxClaim === undefined
-  }), true, 'outbox emptied, nothing due, no lease left')
+  }, outbox), true, 'outbox emptied, nothing due, no lease left')
 })
 
 t.test('with the broker unreachable, registration still succeeds and the event waits; another replica publishes it later', async (t) => {
@@ -41,7 +35,7 @@ t.test('with the broker unreachable, registration still succeeds and the event w
   const published = await events.next((m) => m.event.data.email === 'offline@example.com', 15_000)
   t.equal(published.routingKey, 'user.registered')
   t.equal(published.properties.messageId, Object.keys(stored!.outbox)[0], 'the very event that was stored')
-  await t.resolveMatch(waitFor(async () => Object.keys((await online.app.accounts.byEmail('offline@example.com'))?.outbox ?? { x: 1 }).length === 0), true)
+  await t.resolveMatch(becomes(async () => Object.keys((await online.app.accounts.byEmail('offline@example.com'))?.outbox ?? { x: 1 }).length === 0, outbox), true)
 })
 
 t.test('two replicas sweeping the same outboxes publish each event once', async (t) => {
@@ -54,7 +48,10 @@ t.test('two replicas sweeping the same outboxes publish each event once', async 
   const replicaB = await build(t, { EVENTS_EXCHANGE: exchange }, databaseName)
   await Promise.all([replicaA.app.outbox.sweep(), replicaB.app.outbox.sweep(), replicaA.app.outbox.sweep(), replicaB.app.outbox.sweep()])
   await events.next(() => events.messages.length >= 10, 15_000)
-  await new Promise((resolve) => setTimeout(resolve, 1500))
+  // Every sweep has returned, so each publish was confirmed, and so queued for the capture before
+  // an event published now: once that one arrives, every earlier copy has arrived too.
+  await register(replicaA.app, 'after-the-sweeps@example.com', 'testpassword')
+  await events.next((m) => m.event.data.email === 'after-the-sweeps@example.com', 15_000)
   for (let i = 0; i < 10; i++) {
     t.equal(eventsFor(events, `lease${i}@example.com`).length, 1, `lease${i}: published once`)
   }
@@ -84,5 +81,5 @@ t.test('an event no queue is bound to (user.deleted, like the mailer binds nothi
   const token = (await login(app, account.email)).json().access_token
   const id = (await app.accounts.byEmail(account.email))!._id
   t.equal((await app.inject({ method: 'DELETE', url: '/me', headers: bearer(token), payload: { password: account.password } })).statusCode, 200)
-  await t.resolveMatch(waitFor(async () => (await app.accounts.byId(id)) === null), true, 'the tombstone is gone: nothing is stuck retrying')
+  await t.resolveMatch(becomes(async () => (await app.accounts.byId(id)) === null, outbox), true, 'the tombstone is gone: nothing is stuck retrying')
 })

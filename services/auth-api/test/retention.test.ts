@@ -1,4 +1,5 @@
 import t from 'tap'
+import { eventually } from '@latchkey/shared/test-support'
 import { activeAccount, bearer, build, captureEvents, login, register, signInAttemptsOf, usersOf } from './helper.js'
 
 t.test('nothing grows without bound', async (t) => {
@@ -55,11 +56,8 @@ t.test('nothing grows without bound', async (t) => {
 })
 
 async function waitForEmptyOutbox (app: Awaited<ReturnType<typeof build>>['app'], email: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (Date.now() < deadline) {
+  await eventually(async () => {
     const account = await app.accounts.byEmail(email)
-    if (account && account.outboxDueAt === undefined) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`the outbox of ${email} was not published`)
+    return account !== null && account.outboxDueAt === undefined
+  }, { what: `the outbox of ${email} to be published` })
 }

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { EventTypes, type CloudEvent, type CodeDeliveryData } from '@latchkey/shared'
 import { startHoldingRelay } from './holding-relay.js'
-import { codeEvent, inboxFor, publishEvent, sleep, startMailerProcess, stopProcess, testEnvironment, uniqueRecipient, type MailerProcess, withTimeout } from './helper.js'
+import { eventually, inboxFor } from '@latchkey/shared/test-support'
+import { codeEvent, publishEvent, startMailerProcess, stopProcess, testEnvironment, uniqueRecipient, type MailerProcess, withTimeout } from './helper.js'
 
 const trials = 20
 // Shorter than nodemailer's 5 s socket timeout, long enough for the kill to land first.
@@ -46,11 +47,11 @@ t.test(`a mailer killed (SIGKILL) in the middle of an SMTP send loses no code ma
     const inTime = mails.some((mail) => mail.receivedAt.getTime() <= Date.parse(event.data.codeExpiresAt) && mail.subject.endsWith(event.data.code))
     return { code: event.data.code, mails: mails.length, inTime }
   }))
-  let outcome = await arrived()
-  while (outcome.some((trial) => !trial.inTime) && Date.now() < lastExpiry + 2000) {
-    await sleep(500)
-    outcome = await arrived()
-  }
+  // Until every code arrived, or until a little after the last one expired: then the lost are listed.
+  const outcome = await eventually(async () => {
+    const found = await arrived()
+    return found.every((trial) => trial.inTime) && found
+  }, { what: 'every code mail', timeoutMs: Math.max(lastExpiry + 2000 - Date.now(), 0), intervalMs: 500 }).catch(arrived)
   const lost = outcome.filter((trial) => !trial.inTime).map((trial) => trial.code)
   t.same(lost, [], `of ${trials} code mails in flight at a kill, none lost (codes lost: ${lost.join(', ') || 'none'})`)
   t.comment(`mails per code: ${outcome.map((trial) => trial.mails).join(' ')}`)

@@ -1,14 +1,15 @@
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { MongoClient } from 'mongodb'
-import { DeliveryLog, type Claim, type DeliveryRecord } from '../src/delivery/delivery-log.js'
-import { sleep, testServers } from './helper.js'
+import { eventually } from '@latchkey/shared/test-support'
+import { DeliveryLog, type Claim, type DeliveryLogOptions, type DeliveryRecord, type Every } from '../src/delivery/delivery-log.js'
+import { testServers } from './helper.js'
 
 const leaseMs = 1000
 const retentionMs = 3_600_000
 
 /** The delivery log on a database of its own, dropped when the test ends. */
-async function deliveryLog (t: Test): Promise<{ deliveries: DeliveryLog, records: () => Promise<DeliveryRecord[]> }> {
+async function deliveryLog (t: Test, options: Pick<DeliveryLogOptions, 'now' | 'every'> = {}): Promise<{ deliveries: DeliveryLog, records: () => Promise<DeliveryRecord[]> }> {
   const url = new URL(testServers().mongoUrl)
   url.pathname = `/mailer_log_test_${randomBytes(5).toString('hex')}`
   const client = new MongoClient(url.toString(), { serverSelectionTimeoutMS: 3000 })
@@ -17,7 +18,20 @@ async function deliveryLog (t: Test): Promise<{ deliveries: DeliveryLog, records
     await client.db().dropDatabase()
     await client.close()
   })
-  return { deliveries: new DeliveryLog(collection, { leaseMs, retentionMs }), records: async () => await collection.find().toArray() }
+  return { deliveries: new DeliveryLog(collection, { leaseMs, retentionMs, ...options }), records: async () => await collection.find().toArray() }
+}
+
+/** Intervals the test runs by hand: `tick()` is one period passing for every live one. */
+class HandTimers {
+  readonly #tasks = new Set<() => void>()
+  every: Every = (_ms, task) => {
+    const entry = (): void => task()
+    this.#tasks.add(entry)
+    return () => { this.#tasks.delete(entry) }
+  }
+
+  get live (): number { return this.#tasks.size }
+  tick (): void { for (const task of this.#tasks) task() }
 }
 
 function claimOf (result: Awaited<ReturnType<DeliveryLog['claim']>>): Claim {
@@ -86,21 +100,37 @@ t.test('dropped and failed events can be claimed by a later copy', async (t) => 
 })
 
 t.test('keepAlive renews the lease while the holder works, and says when the claim was lost', async (t) => {
-  const { deliveries } = await deliveryLog(t)
-  const claim = claimOf(await deliveries.claim('alive', 'user.registered', new Date()))
+  // The clock and the renewal timer are the test's: a lease passes in no time.
+  const start = Date.now()
+  let at = start
+  const clock = (): Date => new Date(at)
+  const timers = new HandTimers()
+  const { deliveries } = await deliveryLog(t, { now: clock, every: timers.every })
+  const claim = claimOf(await deliveries.claim('alive', 'user.registered', clock()))
   const problems: string[] = []
   const lease = deliveries.keepAlive(claim, (problem) => problems.push(problem))
-  await sleep(leaseMs * 2.5)
-  t.match(await deliveries.claim('alive', 'user.registered', new Date()), { result: 'held' }, 'still held well past one lease')
+  // Two and a half leases, renewed every third of one; each renewal is awaited in the record.
+  while (at + leaseMs / 3 <= start + leaseMs * 2.5) {
+    at += Math.floor(leaseMs / 3)
+    timers.tick()
+    const renewedUntil = at + leaseMs
+    await eventually(async () => (await deliveries.find('alive'))?.leaseUntil?.getTime() === renewedUntil, { what: 'the lease to be renewed' })
+  }
+  at = start + leaseMs * 2.5
+  t.match(await deliveries.claim('alive', 'user.registered', clock()), { result: 'held' }, 'still held well past one lease')
   t.same(problems, [])
   lease.stop()
+  t.equal(timers.live, 0, 'no renewal is left to run')
 
-  await sleep(leaseMs + 100)
-  const takeover = await deliveries.claim('alive', 'user.registered', new Date())
+  at += leaseMs + 100
+  timers.tick()
+  const takeover = await deliveries.claim('alive', 'user.registered', clock())
   t.equal(takeover.result, 'claimed', 'once renewals stop, the claim dies within a lease')
 
   const lost = deliveries.keepAlive(claim, (problem) => problems.push(problem))
-  await sleep(leaseMs / 2)
+  at += Math.floor(leaseMs / 3)
+  timers.tick()
+  await eventually(() => problems.length > 0, { what: 'the old holder\'s renewal to report' })
   lost.stop()
   t.match(problems, [/taken over/], 'the old holder learns it lost the claim')
 })

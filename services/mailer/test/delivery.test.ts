@@ -2,16 +2,19 @@ import t from 'tap'
 import { MongoClient } from 'mongodb'
 import { EventTypes } from '@latchkey/shared'
 import type { DeliveryRecord } from '../src/delivery/delivery-log.js'
-import { buildTestApp, codeEvent, findDelivery, inboxFor, publishEvent, publishThreeCopies, sleep, uniqueRecipient, waitFor, waitForMail } from './helper.js'
+import { eventually, inboxFor } from '@latchkey/shared/test-support'
+import { buildTestApp, codeEvent, findDelivery, publishEvent, publishThreeCopies, settled, uniqueRecipient, waitForMail } from './helper.js'
 
 t.test('a user.registered event becomes exactly one activation mail', async (t) => {
-  const { app, config, servers } = await buildTestApp(t)
+  const testApp = await buildTestApp(t)
+  const { app, config, servers } = testApp
   const to = uniqueRecipient('registered')
   const event = codeEvent(EventTypes.userRegistered, to, { code: '4821', expiresInMs: 60_000 })
 
   await publishEvent(config, event)
   const mails = await waitForMail(servers.inboxApi, to)
-  await sleep(500)
+  // The event is settled and nothing waits in a queue: the inbox is final.
+  await settled(testApp)
 
   const all = await inboxFor(servers.inboxApi, to)
   t.equal(all.length, 1, 'exactly one mail')
@@ -58,7 +61,8 @@ t.test('a redelivered event does not send a second mail', async (t) => {
 })
 
 t.test('an expired code is dropped, not mailed', async (t) => {
-  const { app, config, servers } = await buildTestApp(t)
+  const testApp = await buildTestApp(t)
+  const { app, config, servers } = testApp
   const expiredTo = uniqueRecipient('expired')
   const freshTo = uniqueRecipient('fresh')
   const expired = codeEvent(EventTypes.userRegistered, expiredTo, { expiresInMs: -1000 })
@@ -66,10 +70,10 @@ t.test('an expired code is dropped, not mailed', async (t) => {
   await publishEvent(config, expired)
   await publishEvent(config, codeEvent(EventTypes.userRegistered, freshTo))
 
-  await waitFor(async () => (await app.deliveries.find(expired.id))?.status === 'dropped-expired',
+  await eventually(async () => (await app.deliveries.find(expired.id))?.status === 'dropped-expired',
     { timeoutMs: 10_000, what: 'the expired code to be dropped' })
   await waitForMail(servers.inboxApi, freshTo)
-  await sleep(1000)
+  await settled(testApp, { received: 2 })
   t.equal((await inboxFor(servers.inboxApi, expiredTo)).length, 0, 'no mail for the expired code')
   t.equal(app.inboxEvents.stats.droppedExpired, 1)
   t.equal(app.inboxEvents.stats.deadLettered, 0, 'dropped on purpose, not dead-lettered')
@@ -81,7 +85,7 @@ t.test('closing the app lets the mail in hand finish first', async (t) => {
   const event = codeEvent(EventTypes.userRegistered, to)
 
   await publishEvent(config, event)
-  await waitFor(() => app.inboxEvents.stats.received >= 1, { timeoutMs: 10_000, what: 'the message to arrive', intervalMs: 1 })
+  await eventually(() => app.inboxEvents.stats.received >= 1, { timeoutMs: 10_000, what: 'the message to arrive', intervalMs: 1 })
   t.equal(app.inboxEvents.stats.sent, 0, 'still in flight when close starts')
   await app.close()
 
@@ -96,7 +100,7 @@ t.test('the running mailer deletes delivery records past their retention', async
   const event = codeEvent(EventTypes.userRegistered, to)
   await publishEvent(config, event)
   await waitForMail(servers.inboxApi, to)
-  await waitFor(async () => (await app.deliveries.find(event.id))?.status === 'sent', { timeoutMs: 5000, what: 'the record' })
+  await eventually(async () => (await app.deliveries.find(event.id))?.status === 'sent', { timeoutMs: 5000, what: 'the record' })
 
   // A record written a week ago, as the mailer would have, with its retention run out.
   const client = new MongoClient(config.MONGO_URL)
@@ -104,7 +108,7 @@ t.test('the running mailer deletes delivery records past their retention', async
   const old = new Date(Date.now() - 7 * 24 * 3_600_000)
   await client.db().collection<DeliveryRecord>('deliveries').insertOne({ _id: 'old-event', type: EventTypes.userRegistered, status: 'sent', attempts: 1, sentAt: old, updatedAt: old, expiresAt: new Date(Date.now() - 1000) })
 
-  await waitFor(async () => await app.deliveries.find('old-event') === null, { timeoutMs: 5000, what: 'the old record to be swept' })
+  await eventually(async () => await app.deliveries.find('old-event') === null, { timeoutMs: 5000, what: 'the old record to be swept' })
   t.match(await app.deliveries.find(event.id), { status: 'sent' }, 'the recent record stays')
   const expiresIn = (await app.deliveries.find(event.id))!.expiresAt.getTime() - Date.now()
   t.ok(expiresIn > 167 * 3_600_000 && expiresIn <= 168 * 3_600_000, 'kept for the default retention of 168 hours')

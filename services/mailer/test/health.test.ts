@@ -1,5 +1,6 @@
 import t from 'tap'
-import { buildTestApp, freePort } from './helper.js'
+import getPort from 'get-port'
+import { buildTestApp } from './helper.js'
 
 t.test('/health and /ready answer', async (t) => {
   const { app } = await buildTestApp(t)
@@ -14,7 +15,7 @@ t.test('/health and /ready answer', async (t) => {
 })
 
 t.test('/ready says which dependency is down', async (t) => {
-  const { app } = await buildTestApp(t, { SMTP_URL: `smtp://127.0.0.1:${await freePort()}` })
+  const { app } = await buildTestApp(t, { SMTP_URL: `smtp://127.0.0.1:${await getPort({ host: '127.0.0.1' })}` })
   const ready = await app.inject({ method: 'GET', url: '/ready' })
   t.equal(ready.statusCode, 503)
   t.match(ready.json(), { status: 'error', code: 'NOT_READY', broker: true, database: true, smtp: false })

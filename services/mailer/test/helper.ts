@@ -1,13 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer, type Socket } from 'node:net'
 import { PassThrough, type Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import amqplib from 'amqplib'
+import getPort from 'get-port'
+import { SMTPServer } from 'smtp-server'
 import { MongoClient } from 'mongodb'
 import { createEvent, EventTypes, loadConfig, type CodeDeliveryData, type CloudEvent, type EventType, type PasswordChangeHow, type PasswordChangedData } from '@latchkey/shared'
+import { eventually, inboxFor, type InboxMail } from '@latchkey/shared/test-support'
 import app from '../src/app.js'
 import { MailerConfigSchema, type MailerConfig } from '../src/config.js'
 
@@ -90,7 +92,7 @@ export async function buildTestApp (t: Teardown, overrides: ConfigOverrides = {}
     await fastify.close()
     await cleanup()
   })
-  await waitFor(() => fastify.inboxEvents.connected, { timeoutMs: 20_000, what: 'the mailer to consume' })
+  await eventually(() => fastify.inboxEvents.connected, { timeoutMs: 20_000, what: 'the mailer to consume' })
   return { app: fastify, config, servers }
 }
 
@@ -171,9 +173,9 @@ export async function publishThreeCopies ({ app, config, servers }: TestApp, eve
   await publishEvent(config, event)
   await publishEvent(config, event)
   await waitForMail(servers.inboxApi, event.data.email)
-  await waitFor(() => app.inboxEvents.stats.alreadySent >= skippedBefore + 1, { timeoutMs: 15_000, what: 'the second copy to be skipped' })
+  await eventually(() => app.inboxEvents.stats.alreadySent >= skippedBefore + 1, { timeoutMs: 15_000, what: 'the second copy to be skipped' })
   await publishEvent(config, event)
-  await waitFor(() => app.inboxEvents.stats.alreadySent >= skippedBefore + 2, { timeoutMs: 10_000, what: 'the third copy to be skipped' })
+  await eventually(() => app.inboxEvents.stats.alreadySent >= skippedBefore + 2, { timeoutMs: 10_000, what: 'the third copy to be skipped' })
 }
 
 /** Whether the broker routes a message with this key anywhere (it does not, if nothing binds it). */
@@ -186,6 +188,30 @@ export async function isRoutable (config: MailerConfig, routingKey: string): Pro
     channel.publish(config.EVENTS_EXCHANGE, routingKey, Buffer.from('{}'), { mandatory: true, messageId: 'routing-probe' })
     await channel.waitForConfirms()
     return !returned
+  } finally {
+    await connection.close()
+  }
+}
+
+/**
+ * Resolves once the mailer holds nothing and nothing waits for it: at least `received` messages
+ * came in, each of them is settled (sent, skipped, dropped, parked or dead-lettered), and its queue
+ * and retry queue are empty. No mail can come after that from what was published before: a test
+ * that proves a mail was not sent waits for this instead of a fixed time.
+ */
+export async function settled ({ app, config }: Pick<TestApp, 'app' | 'config'>, { received = 1, timeoutMs = 15_000 } = {}): Promise<void> {
+  const connection = await amqplib.connect(config.AMQP_URL)
+  try {
+    const channel = await connection.createChannel()
+    const waiting = async (): Promise<number> => {
+      const queues = await Promise.all([config.MAIL_QUEUE, `${config.MAIL_QUEUE}.retry`].map(async (queue) => await channel.checkQueue(queue)))
+      return queues.reduce((sum, queue) => sum + queue.messageCount, 0)
+    }
+    await eventually(async () => {
+      const { received: came, ...outcomes } = app.inboxEvents.stats
+      const done = Object.values(outcomes).reduce((sum, count) => sum + count, 0)
+      return came >= received && done === came && await waiting() === 0
+    }, { timeoutMs, what: `the mailer to settle ${received} message(s) and have none waiting` })
   } finally {
     await connection.close()
   }
@@ -212,83 +238,12 @@ export async function drainDeadLetters (config: MailerConfig): Promise<DeadLette
   }
 }
 
-export interface InboxMail {
-  /** Envelope recipients, lower-cased. */
-  to: string[]
-  subject: string
-  text: string
-  html: string
-  /** First value of each header, by lower-cased name. */
-  headers: Record<string, string>
-  /** When the catcher accepted it. */
-  receivedAt: Date
-}
-
-interface MailHogPart {
-  Headers: Record<string, string[]>
-  Body: string
-  MIME: { Parts: MailHogPart[] } | null
-}
-
-interface MailHogMessage {
-  Created: string
-  To: Array<{ Mailbox: string, Domain: string }>
-  Content: MailHogPart
-  MIME: { Parts: MailHogPart[] } | null
-}
-
-/** Mails in a MailHog inbox for one recipient (API v2 search, then an exact match on the envelope). */
-export async function inboxFor (inboxApi: string, address: string): Promise<InboxMail[]> {
-  const response = await fetch(`${inboxApi}/v2/search?kind=to&query=${encodeURIComponent(address)}&limit=1000`)
-  if (!response.ok) throw new Error(`inbox answered ${response.status}`)
-  const { items } = await response.json() as { items: MailHogMessage[] }
-  return items.map(readMail).filter((mail) => mail.to.includes(address.toLowerCase()))
-}
-
-function readMail (message: MailHogMessage): InboxMail {
-  const headers = Object.fromEntries(Object.entries(message.Content.Headers).map(([name, values]) => [name.toLowerCase(), values[0] ?? '']))
-  const parts = leafParts(message.MIME === null ? [message.Content] : message.MIME.Parts)
-  const bodyOf = (type: string): string => {
-    const part = parts.find((candidate) => (candidate.Headers['Content-Type']?.[0] ?? '').startsWith(type))
-    return part === undefined ? '' : decodeBody(part.Body, part.Headers['Content-Transfer-Encoding']?.[0])
-  }
-  return {
-    to: message.To.map(({ Mailbox, Domain }) => `${Mailbox}@${Domain}`.toLowerCase()),
-    subject: headers.subject ?? '',
-    text: bodyOf('text/plain'),
-    html: bodyOf('text/html'),
-    headers,
-    receivedAt: new Date(message.Created)
-  }
-}
-
-function leafParts (parts: MailHogPart[]): MailHogPart[] {
-  return parts.flatMap((part) => part.MIME === null ? [part] : leafParts(part.MIME.Parts))
-}
-
-function decodeBody (body: string, encoding = '7bit'): string {
-  switch (encoding.toLowerCase()) {
-    case 'base64':
-      return Buffer.from(body, 'base64').toString('utf8')
-    case 'quoted-printable':
-      return Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))), 'latin1').toString('utf8')
-    default:
-      return body
-  }
-}
-
+/** The mails to `address`, once there is at least one. */
 export async function waitForMail (inboxApi: string, address: string, timeoutMs = 15_000): Promise<InboxMail[]> {
-  let mails: InboxMail[] = []
-  await waitFor(async () => (mails = await inboxFor(inboxApi, address)).length > 0, { timeoutMs, what: `a mail to ${address}` })
-  return mails
-}
-
-export async function waitFor (condition: () => boolean | Promise<boolean>, options: { timeoutMs: number, what: string, intervalMs?: number }): Promise<void> {
-  const deadline = Date.now() + options.timeoutMs
-  while (!await condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`)
-    await sleep(options.intervalMs ?? 100)
-  }
+  return await eventually(async () => {
+    const mails = await inboxFor(inboxApi, address)
+    return mails.length > 0 && mails
+  }, { timeoutMs, what: `a mail to ${address}` })
 }
 
 export async function findDelivery (mongoUrl: string, eventId: string): Promise<{ status?: string } | null> {
@@ -298,21 +253,6 @@ export async function findDelivery (mongoUrl: string, eventId: string): Promise<
   } finally {
     await client.close()
   }
-}
-
-export async function sleep (ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 export interface MailCatcher {
@@ -325,8 +265,8 @@ export interface MailCatcher {
 export async function startMailHog (smtpPort?: number): Promise<MailCatcher> {
   const bin = process.env.MAILHOG_BIN
   if (bin === undefined || bin === '') throw new Error('MAILHOG_BIN is not set: source the test stack\'s env file')
-  const port = smtpPort ?? await freePort()
-  const httpPort = await freePort()
+  const port = smtpPort ?? await getPort({ host: '127.0.0.1' })
+  const httpPort = await getPort({ host: '127.0.0.1' })
   const child = spawn(bin, [
     '-smtp-bind-addr', `127.0.0.1:${port}`,
     '-api-bind-addr', `127.0.0.1:${httpPort}`,
@@ -336,7 +276,7 @@ export async function startMailHog (smtpPort?: number): Promise<MailCatcher> {
   const inboxApi = `http://127.0.0.1:${httpPort}/api`
   const stop = async (): Promise<void> => await stopProcess(child)
   try {
-    await waitFor(async () => await fetch(`${inboxApi}/v2/messages`).then((r) => r.ok, () => false), { timeoutMs: 15_000, what: 'MailHog to start' })
+    await eventually(async () => await fetch(`${inboxApi}/v2/messages`).then((r) => r.ok, () => false), { timeoutMs: 15_000, what: 'MailHog to start' })
   } catch (err) {
     await stop()
     throw err
@@ -365,7 +305,7 @@ const mailerDir = new URL('..', import.meta.url)
  * under test), started with the given environment; resolves once it says it is ready.
  */
 export async function startMailerProcess (env: Record<string, string>): Promise<MailerProcess> {
-  const port = await freePort()
+  const port = await getPort({ host: '127.0.0.1' })
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: mailerDir,
     env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port) },
@@ -373,7 +313,7 @@ export async function startMailerProcess (env: Record<string, string>): Promise<
   })
   const url = `http://127.0.0.1:${port}`
   try {
-    await waitFor(async () => {
+    await eventually(async () => {
       if (child.exitCode !== null) throw new Error(`the mailer exited with code ${child.exitCode}`)
       return await fetch(`${url}/ready`).then((r) => r.ok, () => false)
     }, { timeoutMs: 30_000, what: 'the mailer process to be ready' })
@@ -410,54 +350,27 @@ export function logCollector (): { stream: Writable, lines: Array<Record<string,
   return { stream, lines }
 }
 
-/** An SMTP server that refuses every recipient, quoting the address as real servers do. */
+/**
+ * A real SMTP server (nodemailer's smtp-server) that refuses every recipient with a 550, quoting
+ * the address as real servers do.
+ */
 export async function startRefusingSmtp (): Promise<{ url: string, close: () => Promise<void> }> {
-  const sockets = new Set<Socket>()
-  const server = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.write('220 refusing.test ESMTP\r\n')
-    let buffered = ''
-    socket.on('data', (chunk) => {
-      buffered += chunk.toString('latin1')
-      let end
-      while ((end = buffered.indexOf('\r\n')) >= 0) {
-        const line = buffered.slice(0, end)
-        buffered = buffered.slice(end + 2)
-        const verb = line.slice(0, 4).toUpperCase()
-        if (verb === 'RCPT') socket.write(`550 5.1.1 ${line.slice(8).trim()}: Recipient address rejected: User unknown\r\n`)
-        else if (verb === 'QUIT') socket.end('221 bye\r\n')
-        else socket.write('250 ok\r\n')
-      }
-    })
+  const server = new SMTPServer({
+    name: 'refusing.test',
+    logger: false,
+    authOptional: true,
+    // Plain SMTP, as the mailer speaks to a relay on its own network.
+    disabledCommands: ['STARTTLS'],
+    closeTimeout: 100,
+    onRcptTo (address, _session, callback) {
+      callback(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }))
+    }
   })
   server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
+  await once(server.server, 'listening')
+  const { port } = server.server.address() as { port: number }
   return {
     url: `smtp://127.0.0.1:${port}`,
-    close: async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => server.close(resolve))
-    }
+    close: async () => { await new Promise<void>((resolve) => server.close(resolve)) }
   }
-}
-
-export interface MetricSample { name: string, labels: Record<string, string>, value: number }
-
-/** Scrapes a Prometheus endpoint over HTTP and returns its samples (comments dropped). */
-export async function scrapeMetrics (url: string): Promise<MetricSample[]> {
-  const response = await fetch(url)
-  if (!response.ok) throw new Error(`metrics answered ${response.status}`)
-  return (await response.text()).split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (match === null) throw new Error(`not a sample line: ${line}`)
-    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map(([, key, value]) => [key!, value!]))
-    return { name: match[1]!, labels, value: Number(match[3]) }
-  })
-}
-
-/** The value of the one sample with this name whose labels include these; undefined if there is none. */
-export function sampleValue (samples: MetricSample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value
 }

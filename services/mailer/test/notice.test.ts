@@ -1,6 +1,7 @@
 import t from 'tap'
 import { EventTypes } from '@latchkey/shared'
-import { buildTestApp, codeEvent, drainDeadLetters, inboxFor, isRoutable, passwordChangedEvent, publishEvent, publishThreeCopies, sampleValue, scrapeMetrics, uniqueRecipient, waitFor, waitForMail, type DeadLetter } from './helper.js'
+import { eventually, inboxFor, sampleValue, scrapeMetrics } from '@latchkey/shared/test-support'
+import { buildTestApp, codeEvent, drainDeadLetters, isRoutable, passwordChangedEvent, publishEvent, publishThreeCopies, uniqueRecipient, waitForMail, type DeadLetter } from './helper.js'
 
 t.test('a user.password_changed event becomes one notice to the owner, without secrets', async (t) => {
   const { app, config, servers } = await buildTestApp(t)
@@ -10,7 +11,7 @@ t.test('a user.password_changed event becomes one notice to the owner, without s
 
   await publishEvent(config, event)
   const [mail] = await waitForMail(servers.inboxApi, to)
-  await waitFor(() => app.inboxEvents.stats.sent === 1, { timeoutMs: 5000, what: 'the notice to be recorded' })
+  await eventually(() => app.inboxEvents.stats.sent === 1, { timeoutMs: 5000, what: 'the notice to be recorded' })
 
   t.equal(mail?.subject, 'Your Latchkey password was changed')
   t.same(mail?.to, [to.toLowerCase()], 'to the address in the event')
@@ -79,7 +80,7 @@ t.test('a malformed notice is dead-lettered on its first delivery, and the rest 
 
   await waitForMail(servers.inboxApi, good)
   const letters: DeadLetter[] = []
-  await waitFor(async () => { letters.push(...await drainDeadLetters(config)); return letters.length >= 3 },
+  await eventually(async () => { letters.push(...await drainDeadLetters(config)); return letters.length >= 3 },
     { timeoutMs: 10_000, what: 'three dead letters' })
 
   t.same(letters.map((letter) => letter.body).sort(), [noHow, badTime, codeData].map((event) => JSON.stringify(event)).sort(), 'the three bad notices, unchanged')

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { EventTypes, formatTraceparent, newSpanId } from '@latchkey/shared'
-import { buildTestApp, codeEvent, logCollector, publish, publishEvent, sampleValue, scrapeMetrics, uniqueRecipient, waitFor, waitForMail } from './helper.js'
+import { eventually, sampleValue, scrapeMetrics } from '@latchkey/shared/test-support'
+import { buildTestApp, codeEvent, logCollector, publish, publishEvent, uniqueRecipient, waitForMail } from './helper.js'
 
 t.test('after one event the metrics endpoint shows what happened to it', async (t) => {
   const { app, config, servers } = await buildTestApp(t)
@@ -11,7 +12,7 @@ t.test('after one event the metrics endpoint shows what happened to it', async (
 
   await publishEvent(config, event)
   await waitForMail(servers.inboxApi, to)
-  await waitFor(() => app.inboxEvents.stats.sent === 1, { timeoutMs: 5000, what: 'the delivery to be counted' })
+  await eventually(() => app.inboxEvents.stats.sent === 1, { timeoutMs: 5000, what: 'the delivery to be counted' })
   await app.inject({ method: 'GET', url: '/health' })
 
   const samples = await scrapeMetrics(app.metrics.url)
@@ -33,7 +34,7 @@ t.test('after one event the metrics endpoint shows what happened to it', async (
   // A copy of the same event and a message that is no event at all.
   await publishEvent(config, event)
   await publish(config, EventTypes.userRegistered, 'not json', randomUUID())
-  await waitFor(() => app.inboxEvents.stats.alreadySent === 1 && app.inboxEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the copy and the poison message' })
+  await eventually(() => app.inboxEvents.stats.alreadySent === 1 && app.inboxEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the copy and the poison message' })
   const after = await scrapeMetrics(app.metrics.url)
   t.equal(sampleValue(after, 'mailer_messages_received_total'), 3)
   t.equal(sampleValue(after, 'mailer_deliveries_total', { result: 'already-sent' }), 1)
@@ -56,7 +57,7 @@ t.test('every log line about a message carries its trace id, from the AMQP heade
   await publish(config, EventTypes.userRegistered, poison, poison.id, { traceparent: headerTrace })
   await waitForMail(servers.inboxApi, both.data.email)
   await waitForMail(servers.inboxApi, attributeOnly.data.email)
-  await waitFor(() => logs.lines.some((line) => line.eventId === poison.id), { timeoutMs: 5000, what: 'the poison message to be logged' })
+  await eventually(() => logs.lines.some((line) => line.eventId === poison.id), { timeoutMs: 5000, what: 'the poison message to be logged' })
 
   const linesAbout = (eventId: string): Array<Record<string, unknown>> => logs.lines.filter((line) => line.eventId === eventId)
   t.ok(linesAbout(both.id).length > 0)

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { EventTypes } from '@latchkey/shared'
-import { buildTestApp, codeEvent, drainDeadLetters, isRoutable, publish, publishEvent, uniqueRecipient, waitFor, waitForMail, type DeadLetter } from './helper.js'
+import { eventually } from '@latchkey/shared/test-support'
+import { buildTestApp, codeEvent, drainDeadLetters, isRoutable, publish, publishEvent, uniqueRecipient, waitForMail, type DeadLetter } from './helper.js'
 
 t.test('poison messages go to the dead-letter queue on their first delivery, and the rest still flows', async (t) => {
   const { app, config, servers } = await buildTestApp(t)
@@ -17,7 +18,7 @@ t.test('poison messages go to the dead-letter queue on their first delivery, and
 
   await waitForMail(servers.inboxApi, to)
   const letters: DeadLetter[] = []
-  await waitFor(async () => { letters.push(...await drainDeadLetters(config)); return letters.length >= 3 },
+  await eventually(async () => { letters.push(...await drainDeadLetters(config)); return letters.length >= 3 },
     { timeoutMs: 10_000, what: 'three dead letters' })
 
   t.same(letters.map((letter) => letter.body).sort(), [notJson, JSON.stringify(noEmail), JSON.stringify(injected)].sort(), 'the three bad messages, unchanged')

@@ -1,15 +1,18 @@
 import t from 'tap'
+import getPort from 'get-port'
 import { EventTypes } from '@latchkey/shared'
-import { buildTestApp, codeEvent, drainDeadLetters, freePort, inboxFor, publishEvent, sleep, startMailHog, startRefusingSmtp, uniqueRecipient, waitFor, waitForMail } from './helper.js'
+import { eventually, inboxFor } from '@latchkey/shared/test-support'
+import { buildTestApp, codeEvent, drainDeadLetters, publishEvent, settled, startMailHog, startRefusingSmtp, uniqueRecipient, waitForMail } from './helper.js'
 
 t.test('while SMTP is down mails are retried with backoff, then delivered once it is back', async (t) => {
-  const smtpPort = await freePort()
-  const { app, config } = await buildTestApp(t, {
+  const smtpPort = await getPort({ host: '127.0.0.1' })
+  const testApp = await buildTestApp(t, {
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     RETRY_BASE_DELAY_MS: '200',
     RETRY_MAX_DELAY_MS: '1000',
     MAX_DELIVERY_ATTEMPTS: '30'
   })
+  const { app, config } = testApp
   const to = uniqueRecipient('outage')
   const shortLivedTo = uniqueRecipient('outage-expired')
   const event = codeEvent(EventTypes.userRegistered, to, { code: '5150', expiresInMs: 60_000 })
@@ -17,14 +20,14 @@ t.test('while SMTP is down mails are retried with backoff, then delivered once i
 
   await publishEvent(config, event)
   await publishEvent(config, shortLived)
-  await waitFor(() => app.inboxEvents.stats.retried >= 4, { timeoutMs: 10_000, what: 'a few retries' })
+  await eventually(() => app.inboxEvents.stats.retried >= 4, { timeoutMs: 10_000, what: 'a few retries' })
   t.equal(app.inboxEvents.stats.sent, 0, 'nothing sent while SMTP is down')
   t.match(await app.deliveries.find(event.id), { status: 'retrying' }, 'the claim is released between attempts')
   const ready = await app.inject({ method: 'GET', url: '/ready' })
   t.equal(ready.statusCode, 503, 'not ready without SMTP')
 
   // The short-lived code expires during the outage: later attempts drop it instead of sending it.
-  await waitFor(async () => (await app.deliveries.find(shortLived.id))?.status === 'dropped-expired',
+  await eventually(async () => (await app.deliveries.find(shortLived.id))?.status === 'dropped-expired',
     { timeoutMs: 10_000, what: 'the short-lived code to be dropped' })
   t.ok((await app.deliveries.find(shortLived.id))!.attempts > 1, 'it was retried before it expired')
 
@@ -32,7 +35,8 @@ t.test('while SMTP is down mails are retried with backoff, then delivered once i
   t.teardown(mailHog.stop)
   const [mail] = await waitForMail(mailHog.inboxApi, to, 15_000)
   t.equal(mail?.subject, 'Your Latchkey activation code: 5150', 'delivered once SMTP is back')
-  await sleep(1500)
+  // Both events are settled and no copy waits in a queue: no later mail can come.
+  await settled(testApp, { received: 2 })
   t.equal((await inboxFor(mailHog.inboxApi, to)).length, 1, 'exactly one mail')
   t.equal((await inboxFor(mailHog.inboxApi, shortLivedTo)).length, 0, 'the expired code is never mailed late')
   const record = await app.deliveries.find(event.id)
@@ -43,14 +47,14 @@ t.test('while SMTP is down mails are retried with backoff, then delivered once i
 
 t.test('when every attempt fails the message ends in the dead-letter queue', async (t) => {
   const { app, config } = await buildTestApp(t, {
-    SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
+    SMTP_URL: `smtp://127.0.0.1:${await getPort({ host: '127.0.0.1' })}`,
     RETRY_BASE_DELAY_MS: '50',
     RETRY_MAX_DELAY_MS: '100',
     MAX_DELIVERY_ATTEMPTS: '3'
   })
   const event = codeEvent(EventTypes.userRegistered, uniqueRecipient('exhausted'))
   await publishEvent(config, event)
-  await waitFor(() => app.inboxEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the message to be dead-lettered' })
+  await eventually(() => app.inboxEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the message to be dead-lettered' })
   t.equal(app.inboxEvents.stats.retried, 2, 'attempts 1 and 2 were retried, attempt 3 was the last')
   t.match(await app.deliveries.find(event.id), { status: 'failed' })
   const letters = await drainDeadLetters(config)
@@ -66,7 +70,7 @@ t.test('a refused recipient is dead-lettered at once, and its address is kept no
   const to = uniqueRecipient('refused')
   const event = codeEvent(EventTypes.userRegistered, to)
   await publishEvent(config, event)
-  await waitFor(() => app.inboxEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the message to be dead-lettered' })
+  await eventually(() => app.inboxEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the message to be dead-lettered' })
   t.equal(app.inboxEvents.stats.retried, 0, 'a 5xx is final: no retry')
   const record = await app.deliveries.find(event.id)
   t.match(record, { status: 'failed', lastError: /550 .*<\[recipient\]>: Recipient address rejected/ }, 'the reason is kept')

@@ -41,10 +41,23 @@ export type ClaimResult =
   /** Another copy holds a live claim; `retryInMs` is when its lease will have run out. */
   | { result: 'held', retryInMs: number }
 
+/** Runs `task` every `ms` until the returned function is called; the repetition keeps no process alive. */
+export type Every = (ms: number, task: () => void) => () => void
+
 export interface DeliveryLogOptions {
   /** How long a claim outlives its holder's last sign of life. */
   leaseMs: number
   retentionMs: number
+  /** The clock renewals read; the system clock unless a test moves its own. */
+  now?: () => Date
+  /** The timer renewals run on; real intervals unless a test fires them itself. */
+  every?: Every
+}
+
+const realEvery: Every = (ms, task) => {
+  const timer = setInterval(task, ms)
+  timer.unref()
+  return () => clearInterval(timer)
 }
 
 // A copy that waits for a lease to run out looks again this long after it did.
@@ -58,7 +71,13 @@ const takeoverMarginMs = 250
  * within one lease and the redelivered copy sends the mail while its code is still valid.
  */
 export class DeliveryLog {
-  constructor (private readonly collection: Collection<DeliveryRecord>, private readonly options: DeliveryLogOptions) {}
+  readonly #now: () => Date
+  readonly #every: Every
+
+  constructor (private readonly collection: Collection<DeliveryRecord>, private readonly options: DeliveryLogOptions) {
+    this.#now = options.now ?? (() => new Date())
+    this.#every = options.every ?? realEvery
+  }
 
   /**
    * One atomic write: take the record unless it is sent or claimed by a live holder, creating it
@@ -97,18 +116,17 @@ export class DeliveryLog {
    */
   keepAlive (claim: Claim, onTrouble: (problem: string) => void): { stop: () => void } {
     const renew = async (): Promise<void> => {
-      const now = new Date()
+      const now = this.#now()
       const renewed = await this.collection.updateOne(
         { _id: claim.eventId, holder: claim.holder, status: 'sending' },
         { $set: { leaseUntil: this.#leaseFrom(now), updatedAt: now } }
       )
       if (renewed.matchedCount === 0) onTrouble('the claim was taken over while sending')
     }
-    const timer = setInterval(() => {
+    const stop = this.#every(Math.floor(this.options.leaseMs / 3), () => {
       renew().catch((err: unknown) => onTrouble(`lease renewal failed: ${String(err)}`))
-    }, Math.floor(this.options.leaseMs / 3))
-    timer.unref()
-    return { stop: () => clearInterval(timer) }
+    })
+    return { stop }
   }
 
   /** Not guarded by the claim: the mail is out whoever holds it now, so `sent` is always true. */
