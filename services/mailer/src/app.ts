@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { healthRoutes, serviceMetrics } from '@latchkey/shared'
 import type { MailerConfig } from './config.js'
 import deliveryLog from './delivery/delivery-log.js'
-import inboxEvents from './inbox-events/inbox-events.js'
+import mailEvents from './mail-events/mail-events.js'
 import smtp from './mail/smtp.js'
 
 export type AppOptions = MailerConfig
@@ -18,7 +18,7 @@ export default async function app (fastify: FastifyInstance, config: AppOptions)
     sweepIntervalMs: config.DELIVERY_SWEEP_INTERVAL_MS
   })
   await fastify.register(smtp, { url: config.SMTP_URL, from: config.MAIL_FROM })
-  await fastify.register(inboxEvents, {
+  await fastify.register(mailEvents, {
     amqpUrl: config.AMQP_URL,
     exchange: config.EVENTS_EXCHANGE,
     mailQueue: config.MAIL_QUEUE,
@@ -33,6 +33,6 @@ export default async function app (fastify: FastifyInstance, config: AppOptions)
   await fastify.register(healthRoutes, {
     service: 'mailer',
     instance: hostname(),
-    dependencies: { broker: () => fastify.inboxEvents.connected, database: fastify.isDatabaseUp, smtp: async () => await fastify.smtp.isReachable() }
+    dependencies: { broker: () => fastify.mailEvents.connected, database: fastify.isDatabaseUp, smtp: async () => await fastify.smtp.isReachable() }
   })
 }

@@ -1,8 +1,8 @@
 import t from 'tap'
 import { composeCodeMail, escapeHtml, secondsLeft } from '../src/mail/code-mail.js'
 import { isDeliverableAddress } from '@latchkey/shared'
-import { currentAttempt, retryDelayMs } from '../src/inbox-events/retry-policy.js'
-import { parseMailEvent } from '../src/inbox-events/mail-event.js'
+import { currentAttempt, retryDelayMs } from '../src/mail-events/retry-policy.js'
+import { parseMailEvent } from '../src/mail-events/mail-event.js'
 
 const now = new Date('2026-01-01T00:00:00.000Z')
 

@@ -57,7 +57,7 @@ t.test('a redelivered event does not send a second mail', async (t) => {
   await publishThreeCopies(testApp, codeEvent(EventTypes.userRegistered, to))
 
   t.equal((await inboxFor(servers.inboxApi, to)).length, 1, 'still exactly one mail')
-  t.equal(app.inboxEvents.stats.sent, 1)
+  t.equal(app.mailEvents.stats.sent, 1)
 })
 
 t.test('an expired code is dropped, not mailed', async (t) => {
@@ -75,8 +75,8 @@ t.test('an expired code is dropped, not mailed', async (t) => {
   await waitForMail(servers.inboxApi, freshTo)
   await settled(testApp, { received: 2 })
   t.equal((await inboxFor(servers.inboxApi, expiredTo)).length, 0, 'no mail for the expired code')
-  t.equal(app.inboxEvents.stats.droppedExpired, 1)
-  t.equal(app.inboxEvents.stats.deadLettered, 0, 'dropped on purpose, not dead-lettered')
+  t.equal(app.mailEvents.stats.droppedExpired, 1)
+  t.equal(app.mailEvents.stats.deadLettered, 0, 'dropped on purpose, not dead-lettered')
 })
 
 t.test('closing the app lets the mail in hand finish first', async (t) => {
@@ -85,11 +85,11 @@ t.test('closing the app lets the mail in hand finish first', async (t) => {
   const event = codeEvent(EventTypes.userRegistered, to)
 
   await publishEvent(config, event)
-  await eventually(() => app.inboxEvents.stats.received >= 1, { timeoutMs: 10_000, what: 'the message to arrive', intervalMs: 1 })
-  t.equal(app.inboxEvents.stats.sent, 0, 'still in flight when close starts')
+  await eventually(() => app.mailEvents.stats.received >= 1, { timeoutMs: 10_000, what: 'the message to arrive', intervalMs: 1 })
+  t.equal(app.mailEvents.stats.sent, 0, 'still in flight when close starts')
   await app.close()
 
-  t.equal(app.inboxEvents.stats.sent, 1, 'sent before close returned')
+  t.equal(app.mailEvents.stats.sent, 1, 'sent before close returned')
   t.equal((await inboxFor(servers.inboxApi, to)).length, 1)
   t.equal((await findDelivery(config.MONGO_URL, event.id))?.status, 'sent', 'recorded while MongoDB was still open')
 })

@@ -92,7 +92,7 @@ export async function buildTestApp (t: Teardown, overrides: ConfigOverrides = {}
     await fastify.close()
     await cleanup()
   })
-  await eventually(() => fastify.inboxEvents.connected, { timeoutMs: 20_000, what: 'the mailer to consume' })
+  await eventually(() => fastify.mailEvents.connected, { timeoutMs: 20_000, what: 'the mailer to consume' })
   return { app: fastify, config, servers }
 }
 
@@ -169,13 +169,13 @@ export async function publishEvent (config: MailerConfig, event: CloudEvent, hea
  * both other copies were skipped: every copy is settled, so the inbox is final.
  */
 export async function publishThreeCopies ({ app, config, servers }: TestApp, event: CloudEvent<{ email: string }>): Promise<void> {
-  const skippedBefore = app.inboxEvents.stats.alreadySent
+  const skippedBefore = app.mailEvents.stats.alreadySent
   await publishEvent(config, event)
   await publishEvent(config, event)
   await waitForMail(servers.inboxApi, event.data.email)
-  await eventually(() => app.inboxEvents.stats.alreadySent >= skippedBefore + 1, { timeoutMs: 15_000, what: 'the second copy to be skipped' })
+  await eventually(() => app.mailEvents.stats.alreadySent >= skippedBefore + 1, { timeoutMs: 15_000, what: 'the second copy to be skipped' })
   await publishEvent(config, event)
-  await eventually(() => app.inboxEvents.stats.alreadySent >= skippedBefore + 2, { timeoutMs: 10_000, what: 'the third copy to be skipped' })
+  await eventually(() => app.mailEvents.stats.alreadySent >= skippedBefore + 2, { timeoutMs: 10_000, what: 'the third copy to be skipped' })
 }
 
 /** Whether the broker routes a message with this key anywhere (it does not, if nothing binds it). */
@@ -208,7 +208,7 @@ export async function settled ({ app, config }: Pick<TestApp, 'app' | 'config'>,
       return queues.reduce((sum, queue) => sum + queue.messageCount, 0)
     }
     await eventually(async () => {
-      const { received: came, ...outcomes } = app.inboxEvents.stats
+      const { received: came, ...outcomes } = app.mailEvents.stats
       const done = Object.values(outcomes).reduce((sum, count) => sum + count, 0)
       return came >= received && done === came && await waiting() === 0
     }, { timeoutMs, what: `the mailer to settle ${received} message(s) and have none waiting` })

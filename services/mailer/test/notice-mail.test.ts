@@ -1,7 +1,7 @@
 import t from 'tap'
 import { codeDeliveryEventTypes, noticeEventTypes, type PasswordChangedData } from '@latchkey/shared'
 import { composePasswordNotice, describeTime } from '../src/mail/notice-mail.js'
-import { mailEventTypes, parseMailEvent } from '../src/inbox-events/mail-event.js'
+import { mailEventTypes, parseMailEvent } from '../src/mail-events/mail-event.js'
 
 const time = '2026-12-04T21:12:31.123Z'
 const data: PasswordChangedData = { userId: 'u1', email: 'owner@example.com', sessionIds: ['s1', 's2'], how: 'changed' }

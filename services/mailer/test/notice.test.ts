@@ -11,7 +11,7 @@ t.test('a user.password_changed event becomes one notice to the owner, without s
 
   await publishEvent(config, event)
   const [mail] = await waitForMail(servers.inboxApi, to)
-  await eventually(() => app.inboxEvents.stats.sent === 1, { timeoutMs: 5000, what: 'the notice to be recorded' })
+  await eventually(() => app.mailEvents.stats.sent === 1, { timeoutMs: 5000, what: 'the notice to be recorded' })
 
   t.equal(mail?.subject, 'Your Latchkey password was changed')
   t.same(mail?.to, [to.toLowerCase()], 'to the address in the event')
@@ -56,8 +56,8 @@ t.test('a redelivered notice is not mailed twice', async (t) => {
 
   await publishThreeCopies(testApp, event)
 
-  t.equal(app.inboxEvents.stats.received, 3)
-  t.equal(app.inboxEvents.stats.sent, 1)
+  t.equal(app.mailEvents.stats.received, 3)
+  t.equal(app.mailEvents.stats.sent, 1)
   t.equal((await inboxFor(servers.inboxApi, to)).length, 1, 'exactly one notice')
   t.match(await app.deliveries.find(event.id), { status: 'sent', attempts: 1 })
 })
@@ -88,9 +88,9 @@ t.test('a malformed notice is dead-lettered on its first delivery, and the rest 
     t.equal(letter.headers['x-first-death-reason'], 'rejected', 'rejected by the consumer')
     t.notOk(letter.headers['x-latchkey-attempt'], 'never went through the retry queue')
   }
-  t.equal(app.inboxEvents.stats.deadLettered, 3)
-  t.equal(app.inboxEvents.stats.retried, 0)
-  t.equal(app.inboxEvents.stats.sent, 1, 'the good notice was mailed')
+  t.equal(app.mailEvents.stats.deadLettered, 3)
+  t.equal(app.mailEvents.stats.retried, 0)
+  t.equal(app.mailEvents.stats.sent, 1, 'the good notice was mailed')
   t.equal((await inboxFor(servers.inboxApi, noHowTo)).length, 0, 'no guessed wording for an event without `how`')
   t.equal(await app.deliveries.find(noHow.id), null, 'a refused event leaves no delivery record')
 })

@@ -12,7 +12,7 @@ t.test('after one event the metrics endpoint shows what happened to it', async (
 
   await publishEvent(config, event)
   await waitForMail(servers.inboxApi, to)
-  await eventually(() => app.inboxEvents.stats.sent === 1, { timeoutMs: 5000, what: 'the delivery to be counted' })
+  await eventually(() => app.mailEvents.stats.sent === 1, { timeoutMs: 5000, what: 'the delivery to be counted' })
   await app.inject({ method: 'GET', url: '/health' })
 
   const samples = await scrapeMetrics(app.metrics.url)
@@ -34,7 +34,7 @@ t.test('after one event the metrics endpoint shows what happened to it', async (
   // A copy of the same event and a message that is no event at all.
   await publishEvent(config, event)
   await publish(config, EventTypes.userRegistered, 'not json', randomUUID())
-  await eventually(() => app.inboxEvents.stats.alreadySent === 1 && app.inboxEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the copy and the poison message' })
+  await eventually(() => app.mailEvents.stats.alreadySent === 1 && app.mailEvents.stats.deadLettered === 1, { timeoutMs: 10_000, what: 'the copy and the poison message' })
   const after = await scrapeMetrics(app.metrics.url)
   t.equal(sampleValue(after, 'mailer_messages_received_total'), 3)
   t.equal(sampleValue(after, 'mailer_deliveries_total', { result: 'already-sent' }), 1)

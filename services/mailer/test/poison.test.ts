@@ -26,9 +26,9 @@ t.test('poison messages go to the dead-letter queue on their first delivery, and
     t.equal(letter.headers['x-first-death-reason'], 'rejected', 'rejected by the consumer')
     t.notOk(letter.headers['x-latchkey-attempt'], 'never went through the retry queue')
   }
-  t.equal(app.inboxEvents.stats.retried, 0, 'no retries for poison')
-  t.equal(app.inboxEvents.stats.deadLettered, 3)
-  t.equal(app.inboxEvents.stats.sent, 1, 'the good message was mailed')
+  t.equal(app.mailEvents.stats.retried, 0, 'no retries for poison')
+  t.equal(app.mailEvents.stats.deadLettered, 3)
+  t.equal(app.mailEvents.stats.sent, 1, 'the good message was mailed')
 })
 
 t.test('only mail-worthy event types are bound', async (t) => {

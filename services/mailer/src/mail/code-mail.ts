@@ -24,7 +24,7 @@ export function secondsLeft (codeExpiresAt: string, now: Date): number {
 
 /**
  * Renders the mail for one code. The code is in the subject on purpose: people read it off the
- * inbox list without opening the mail, which matters when it lives for a minute.
+ * mailbox list without opening the mail, which matters when it lives for a minute.
  */
 export function composeCodeMail (purpose: CodePurpose, data: CodeDeliveryData, now: Date): ComposedMail {
   const { name, instruction } = wording[purpose]

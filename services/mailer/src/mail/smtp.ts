@@ -7,7 +7,7 @@ export interface OutgoingMail {
   subject: string
   text: string
   html: string
-  /** Our event id, so a mail in an inbox can be traced back to the event that caused it. */
+  /** Our event id, so a mail in a mailbox can be traced back to the event that caused it. */
   eventId: string
 }
 

@@ -3,11 +3,11 @@ import fp from 'fastify-plugin'
 import { BrokerLink } from '@latchkey/shared'
 import { Gauge } from 'prom-client'
 import { DeliveryMetrics } from '../delivery/delivery-metrics.js'
-import { InboxConsumer, type InboxStats } from './inbox-consumer.js'
+import { MailEventConsumer, type MailEventStats } from './mail-event-consumer.js'
 import type { RetryPolicy } from './retry-policy.js'
 import { queueNames, type QueueNames } from './topology.js'
 
-export interface InboxEventsOptions {
+export interface MailEventsOptions {
   amqpUrl: string
   exchange: string
   mailQueue: string
@@ -16,23 +16,23 @@ export interface InboxEventsOptions {
 }
 
 /** What the rest of the app (readiness, tests) may know about the consumer. */
-export interface InboxEvents {
+export interface MailEvents {
   readonly queues: QueueNames
-  readonly stats: InboxStats
+  readonly stats: MailEventStats
   /** Connected, topology declared and consuming. */
   readonly connected: boolean
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    inboxEvents: InboxEvents
+    mailEvents: MailEvents
   }
 }
 
-async function inboxEvents (fastify: FastifyInstance, options: InboxEventsOptions): Promise<void> {
-  const log = fastify.log.child({ component: 'inbox-events' })
+async function mailEvents (fastify: FastifyInstance, options: MailEventsOptions): Promise<void> {
+  const log = fastify.log.child({ component: 'mail-events' })
   const queues = queueNames(options.mailQueue)
-  const consumer = new InboxConsumer({
+  const consumer = new MailEventConsumer({
     exchange: options.exchange,
     queues,
     prefetch: options.prefetch,
@@ -49,7 +49,7 @@ async function inboxEvents (fastify: FastifyInstance, options: InboxEventsOption
   })
   fastify.metrics.registry.registerMetric(consumerConnected)
 
-  fastify.decorate('inboxEvents', {
+  fastify.decorate('mailEvents', {
     queues,
     stats: consumer.stats,
     get connected () { return broker.connected }
@@ -64,4 +64,4 @@ async function inboxEvents (fastify: FastifyInstance, options: InboxEventsOption
   await broker.start()
 }
 
-export default fp(inboxEvents, { name: 'inbox-events', dependencies: ['delivery-log', 'smtp', 'service-metrics'] })
+export default fp(mailEvents, { name: 'mail-events', dependencies: ['delivery-log', 'smtp', 'service-metrics'] })

@@ -6,7 +6,7 @@ import { parseMailEvent, type ParsedMailEvent } from './mail-event.js'
 import { attemptHeader, currentAttempt, retryDelayMs, type RetryPolicy } from './retry-policy.js'
 import { declareTopology, type QueueNames } from './topology.js'
 
-export interface InboxConsumerOptions {
+export interface MailEventConsumerOptions {
   exchange: string
   queues: QueueNames
   prefetch: number
@@ -17,7 +17,7 @@ export interface InboxConsumerOptions {
 }
 
 /** Counts since start; for tests and for a glance at what the worker has been doing. */
-export interface InboxStats {
+export interface MailEventStats {
   received: number
   sent: number
   alreadySent: number
@@ -32,13 +32,13 @@ export interface InboxStats {
  * knowingly skipped), republished to the retry queue before the original is acked, or
  * dead-lettered. A message whose channel died before it was settled is simply redelivered.
  */
-export class InboxConsumer {
-  readonly stats: InboxStats = { received: 0, sent: 0, alreadySent: 0, droppedExpired: 0, retried: 0, deadLettered: 0 }
+export class MailEventConsumer {
+  readonly stats: MailEventStats = { received: 0, sent: 0, alreadySent: 0, droppedExpired: 0, retried: 0, deadLettered: 0 }
   readonly #inFlight = new Set<Promise<void>>()
   #consumer: { channel: ConfirmChannel, tag: string } | undefined
   #stopping = false
 
-  constructor (private readonly options: InboxConsumerOptions) {}
+  constructor (private readonly options: MailEventConsumerOptions) {}
 
   /** BrokerLink's setup: runs on every fresh channel, after every (re)connect. */
   readonly attach = async (channel: ConfirmChannel): Promise<void> => {
