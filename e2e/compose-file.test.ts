@@ -412,6 +412,13 @@ t.test('the Node services build from their Dockerfiles', async t => {
     const port = name === 'auth-api' ? 3000 : 3100
     t.match(dockerfile, new RegExp(`^EXPOSE ${port}$`, 'm'))
   }
+  // The API hashes: its image compiles argon2 for a CPU level in the stage the runtime copies.
+  const api = read('services/auth-api/Dockerfile')
+  const deps = /^FROM \S+ AS deps$([\s\S]*?)^FROM /m.exec(api)?.[1] ?? ''
+  t.match(deps, /^ARG ARGON2_CPU=auto$/m, 'auth-api: ARGON2_CPU picks the level, the build machine\'s best by default')
+  t.match(deps, /argon2-native\.sh build node_modules\/argon2 \S+ "\$ARGON2_CPU"/, 'auth-api: argon2 built from source')
+  t.match(deps, /argon2-native\.sh place \S+ node_modules\/argon2/, 'auth-api: and put where the package loads it first')
+  t.match(api, /^COPY --from=deps \/app \.\/$/m, 'auth-api: the runtime holds that build')
   const web = read('services/web/Dockerfile')
   const webFroms = [...web.matchAll(/^FROM (\S+)/gm)].map(m => m[1])
   t.same(webFroms, ['node:24-bookworm-slim', 'nginxinc/nginx-unprivileged:1.28-alpine'], 'web: built on Node 24, served by unprivileged nginx')

@@ -14,7 +14,7 @@ const server = Fastify({
   ...serverOptions(config.TRUST_PROXY)
 })
 
-server.log.info({ argon2: argon2Build }, `argon2: the ${argon2Build.build} build (${argon2Build.target})`)
+server.log[argon2Build.missingFeatures ? 'warn' : 'info']({ argon2: argon2Build }, `argon2: the ${argon2Build.build} build (${argon2Build.target})`)
 
 // fp keeps the app's error handler and decorators on the root instance.
 await server.register(fp(app), { config })
