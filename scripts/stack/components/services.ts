@@ -43,10 +43,20 @@ export function hashingThreadsPerReplica (profile: Profile): string {
   return String(Math.max(1, Math.round(availableParallelism() / profile.apiPorts.length)))
 }
 
+/**
+ * V8's young generation, capped: by default its semi-spaces grow to 32 MiB each under load (64 MiB
+ * of new space per replica, most of a replica's growth after the bench), while what survives a
+ * request is a few hundred KiB; 4 MiB semi-spaces cost no measurable CPU per request. The README
+ * ("Benchmarks") has the before and after. AUTH_NODE_OPTIONS, set by the user, wins.
+ */
+export const REPLICA_NODE_OPTIONS = '--max-semi-space-size=4'
+
 function apiEnv (profile: Profile, index: number): NodeJS.ProcessEnv {
   mkdirSync(profile.paths.jwtKeys, { recursive: true })
+  const base = baseEnv()
   return {
-    ...baseEnv(),
+    ...base,
+    NODE_OPTIONS: [base.NODE_OPTIONS, REPLICA_NODE_OPTIONS].filter(Boolean).join(' '),
     UV_THREADPOOL_SIZE: hashingThreadsPerReplica(profile),
     ...authPassThrough(),
     HOST: '127.0.0.1',
