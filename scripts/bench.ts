@@ -37,7 +37,7 @@ import { BENCH_PASSWORD, OWASP } from './bench/passwords.ts'
 import { cpuBetween, cpuSnapshot, HASHING_THREADS, JIT_COMPILER_THREADS, machineShare, processKinds, type CpuUsage } from './bench/process-cpu.ts'
 import { loadProfile, REPO_ROOT } from './stack/profile.ts'
 import { readRecord } from './stack/processes.ts'
-import { hashingThreadsPerReplica, REPLICA_NODE_OPTIONS } from './stack/components/services.ts'
+import { hashingThreadsPerReplica, replicaAllocatorEnv, REPLICA_NODE_OPTIONS } from './stack/components/services.ts'
 import { stackState } from './stack/runner.ts'
 
 const run = promisify(execFile)
@@ -114,7 +114,8 @@ async function argon2Rate (operation: 'hash' | 'verify', concurrency: number, bu
   process.stdout.write(`  bare argon2id ${operation}, ${concurrency} in flight, ${build === 'native' ? argon2Build.target : 'prebuilt'} build…`)
   const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'argon2-rate.ts'), operation, String(concurrency), String(SECONDS)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, UV_THREADPOOL_SIZE: String(concurrency), ...(build === 'prebuilt' ? { ARGON2_PREBUILD: portableDir(argon2PackageDir()) } : {}) }
+    // The replicas' allocator too: it decides whether a hash's 19 MiB block is reused or faulted in again.
+    env: { ...process.env, ...replicaAllocatorEnv(), UV_THREADPOOL_SIZE: String(concurrency), ...(build === 'prebuilt' ? { ARGON2_PREBUILD: portableDir(argon2PackageDir()) } : {}) }
   })
   const rate = JSON.parse(stdout) as Argon2Rate & { build: string }
   if (rate.build !== build) throw new Error(`bare argon2 ran the ${rate.build} build, not the ${build} one`)
@@ -314,7 +315,7 @@ async function main (): Promise<void> {
     printYardsticks({ hash, verify }, { hash: prebuiltHash, verify: prebuiltVerify })
     console.log(`  hash ${format(hash.perSecond)}/s with ${cores} in flight (one per core: the yardstick), ${format(oversubscribedHash.perSecond)}/s with ${profile.apiPorts.length * replicaThreads} in flight (as many as the ${profile.apiPorts.length} replicas' ${replicaThreads}-thread pools run at once); verify ${format(verify.perSecond)}/s with ${cores}.`)
     console.log(`  CPU per operation: hash ${hash.cpuMsPerOp.toFixed(1)} ms (${oversubscribedHash.cpuMsPerOp.toFixed(1)} ms with ${profile.apiPorts.length * replicaThreads} in flight), verify ${verify.cpuMsPerOp.toFixed(1)} ms.`)
-    console.log(`\nReplica memory (RSS, MiB; the stack runs them with NODE_OPTIONS=${process.env.AUTH_NODE_OPTIONS ?? REPLICA_NODE_OPTIONS}): ${rssBefore.map(format).join(' / ')} before, ${rssAfter.map(format).join(' / ')} after (total ${format(sum(rssBefore))} → ${format(sum(rssAfter))}).`)
+    console.log(`\nReplica memory (RSS, MiB; NODE_OPTIONS=${process.env.AUTH_NODE_OPTIONS ?? REPLICA_NODE_OPTIONS}, ${replicaAllocatorEnv().LD_PRELOAD ? 'jemalloc' : 'glibc malloc'}): ${rssBefore.map(format).join(' / ')} before, ${rssAfter.map(format).join(' / ')} after (total ${format(sum(rssBefore))} → ${format(sum(rssAfter))}).`)
     console.log(`Load average at the end: ${loadAtEnd.map((n) => n.toFixed(2)).join(' / ')}.`)
   } finally {
     await mongo.close()

@@ -80,11 +80,13 @@ install_system_packages() {
   # node-gyp builds the argon2 addon for this CPU: a C/C++ compiler, make and python3.
   { has_command cc && has_command c++ && has_command make; } || packages+=(build-essential)
   has_command python3 || packages+=(python3)
+  # The replicas' allocator (scripts/stack/components/services.ts, replicaAllocatorEnv).
+  [ -e "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" ] || packages+=(libjemalloc2)
   if $want_browser && ! has_command chromium; then packages+=(chromium); fi
   if $want_schemathesis && ! has_python_venv; then packages+=(python3-venv); fi
 
   if [ ${#packages[@]} -eq 0 ]; then
-    log "apt: nginx, rabbitmq-server, openssl, a JDK, maven$($want_browser && echo ', chromium') already installed"
+    log "apt: nginx, rabbitmq-server, openssl, a JDK, maven, a C/C++ toolchain, python3, jemalloc$($want_browser && echo ', chromium') already installed"
     return
   fi
   [ "$(id -u)" -eq 0 ] || die "need root to apt-get install: ${packages[*]}"

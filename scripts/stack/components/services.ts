@@ -45,11 +45,28 @@ export function hashingThreadsPerReplica (profile: Profile): string {
 
 /**
  * V8's young generation, capped: by default its semi-spaces grow to 32 MiB each under load (64 MiB
- * of new space per replica, most of a replica's growth after the bench), while what survives a
- * request is a few hundred KiB; 4 MiB semi-spaces cost no measurable CPU per request. The README
- * ("Benchmarks") has the before and after. AUTH_NODE_OPTIONS, set by the user, wins.
+ * of new space per replica), while what survives a request is a few hundred KiB; 4 MiB
+ * semi-spaces cost no measurable CPU per request. AUTH_NODE_OPTIONS, set by the user, wins.
  */
 export const REPLICA_NODE_OPTIONS = '--max-semi-space-size=4'
+
+/** Debian's libjemalloc2 (scripts/install.sh installs it), for this machine's architecture. */
+const JEMALLOC = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`
+
+/**
+ * The replicas' allocator: jemalloc when installed, glibc's malloc otherwise. Each argon2 hash
+ * mallocs 19 MiB on a hashing thread. glibc keeps that block in the thread's arena, which keeps
+ * hashing fast (handing it back to the kernel after every hash doubles a hash's CPU: the next one
+ * faults 19 MiB back in), but the first such free also raises glibc's trim threshold to 38 MiB for
+ * every arena, so the main thread's arena then holds up to that much freed memory for good.
+ * jemalloc reuses freed memory for 10 s and then returns it (its background thread), so a replica
+ * under load keeps its block and an idle one gives it back; `oversize_threshold:0` keeps the
+ * block in the ordinary arenas, whose decay applies (jemalloc's arena for allocations over 8 MiB
+ * returns them at once). The README ("Benchmarks") has the before and after.
+ */
+export function replicaAllocatorEnv (): NodeJS.ProcessEnv {
+  return existsSync(JEMALLOC) ? { LD_PRELOAD: JEMALLOC, MALLOC_CONF: 'oversize_threshold:0,background_thread:true' } : {}
+}
 
 function apiEnv (profile: Profile, index: number): NodeJS.ProcessEnv {
   mkdirSync(profile.paths.jwtKeys, { recursive: true })
@@ -57,6 +74,7 @@ function apiEnv (profile: Profile, index: number): NodeJS.ProcessEnv {
   return {
     ...base,
     NODE_OPTIONS: [base.NODE_OPTIONS, REPLICA_NODE_OPTIONS].filter(Boolean).join(' '),
+    ...replicaAllocatorEnv(),
     UV_THREADPOOL_SIZE: hashingThreadsPerReplica(profile),
     ...authPassThrough(),
     HOST: '127.0.0.1',
