@@ -63,6 +63,8 @@ const JIT_WARM_UP_CAP_MS = 180_000
 /** The stack counts as settled once all its processes together use less than this much CPU per second. */
 const SETTLED_MS_PER_SECOND = 150
 const SETTLE_TIMEOUT_MS = 60_000
+/** Replica memory is read right after the last measure, and again this much later (the allocator returns what it keeps for reuse). */
+const RSS_IDLE_SECONDS = 15
 /** How long the mail of the registrations may take to reach MailHog after the measure. */
 const DRAIN_TIMEOUT_MS = 120_000
 
@@ -298,6 +300,8 @@ async function main (): Promise<void> {
     const registerMany = await registrations(`POST /register, ${MANY_ACCOUNTS.toLocaleString('en')} accounts`)
 
     const rssAfter = replicaRssMiB()
+    await sleep(RSS_IDLE_SECONDS * 1000)
+    const rssIdle = replicaRssMiB()
     const loadAtEnd = loadavg()
     console.log()
     const argon2Yardstick = (rate: Argon2Rate): Yardstick => ({ perSecond: rate.perSecond, cpuMs: rate.cpuMsPerOp })
@@ -315,7 +319,7 @@ async function main (): Promise<void> {
     printYardsticks({ hash, verify }, { hash: prebuiltHash, verify: prebuiltVerify })
     console.log(`  hash ${format(hash.perSecond)}/s with ${cores} in flight (one per core: the yardstick), ${format(oversubscribedHash.perSecond)}/s with ${profile.apiPorts.length * replicaThreads} in flight (as many as the ${profile.apiPorts.length} replicas' ${replicaThreads}-thread pools run at once); verify ${format(verify.perSecond)}/s with ${cores}.`)
     console.log(`  CPU per operation: hash ${hash.cpuMsPerOp.toFixed(1)} ms (${oversubscribedHash.cpuMsPerOp.toFixed(1)} ms with ${profile.apiPorts.length * replicaThreads} in flight), verify ${verify.cpuMsPerOp.toFixed(1)} ms.`)
-    console.log(`\nReplica memory (RSS, MiB; NODE_OPTIONS=${process.env.AUTH_NODE_OPTIONS ?? REPLICA_NODE_OPTIONS}, ${replicaAllocatorEnv().LD_PRELOAD ? 'jemalloc' : 'glibc malloc'}): ${rssBefore.map(format).join(' / ')} before, ${rssAfter.map(format).join(' / ')} after (total ${format(sum(rssBefore))} → ${format(sum(rssAfter))}).`)
+    console.log(`\nReplica memory (RSS, MiB; NODE_OPTIONS=${process.env.AUTH_NODE_OPTIONS ?? REPLICA_NODE_OPTIONS}, ${replicaAllocatorEnv().LD_PRELOAD ? 'jemalloc' : 'glibc malloc'}): ${rssBefore.map(format).join(' / ')} before, ${rssAfter.map(format).join(' / ')} right after the load, ${rssIdle.map(format).join(' / ')} ${RSS_IDLE_SECONDS} s later (total ${format(sum(rssBefore))} → ${format(sum(rssAfter))} → ${format(sum(rssIdle))}).`)
     console.log(`Load average at the end: ${loadAtEnd.map((n) => n.toFixed(2)).join(' / ')}.`)
   } finally {
     await mongo.close()

@@ -59,13 +59,17 @@ const JEMALLOC = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-li
  * hashing fast (handing it back to the kernel after every hash doubles a hash's CPU: the next one
  * faults 19 MiB back in), but the first such free also raises glibc's trim threshold to 38 MiB for
  * every arena, so the main thread's arena then holds up to that much freed memory for good.
- * jemalloc reuses freed memory for 10 s and then returns it (its background thread), so a replica
- * under load keeps its block and an idle one gives it back; `oversize_threshold:0` keeps the
- * block in the ordinary arenas, whose decay applies (jemalloc's arena for allocations over 8 MiB
- * returns them at once). The README ("Benchmarks") has the before and after.
+ * jemalloc keeps freed memory for a while (`dirty_decay_ms`, 1 s here) before its background
+ * thread returns it (at once: `muzzy_decay_ms:0`, no MADV_FREE pages lingering in the RSS), so a
+ * replica under load keeps reusing its block and an idle one gives it back; `oversize_threshold:0`
+ * keeps the block in the ordinary arenas, where that decay applies (jemalloc's arena for
+ * allocations over 8 MiB returns them at once: a hash then costs twice the CPU). The README
+ * ("Benchmarks") has the before and after.
  */
+export const REPLICA_MALLOC_CONF = 'oversize_threshold:0,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0'
+
 export function replicaAllocatorEnv (): NodeJS.ProcessEnv {
-  return existsSync(JEMALLOC) ? { LD_PRELOAD: JEMALLOC, MALLOC_CONF: 'oversize_threshold:0,background_thread:true' } : {}
+  return existsSync(JEMALLOC) ? { LD_PRELOAD: JEMALLOC, MALLOC_CONF: REPLICA_MALLOC_CONF } : {}
 }
 
 function apiEnv (profile: Profile, index: number): NodeJS.ProcessEnv {
