@@ -15,6 +15,7 @@
 //
 // Needs no running stack: it reads files, and runs openssl and nginx -t.
 import t, { type Test } from 'tap'
+import { REPLICA_MALLOC_CONF, REPLICA_NODE_OPTIONS } from '../scripts/stack/components/services.ts'
 import { readFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
@@ -24,7 +25,6 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { parseDocument } from 'yaml'
 import { Ajv, type ValidateFunction } from 'ajv'
-import { REPLICA_MALLOC_CONF, REPLICA_NODE_OPTIONS } from '../scripts/stack/components/services.ts'
 
 const require = createRequire(import.meta.url)
 const root = fileURLToPath(new URL('..', import.meta.url))
