@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -6,6 +7,7 @@ import { promisify } from 'node:util'
 import argon2 from 'argon2'
 import t from 'tap'
 import { argon2Build, argon2PackageDir, chooseArgon2Build, cpuFeatures, portableDir } from '../src/credentials/argon2-build.js'
+import { requiredEnv, uniqueName } from './helper.js'
 
 const run = promisify(execFile)
 const packageDir = argon2PackageDir()
@@ -107,4 +109,40 @@ t.test('a CPU without the features of the native build gets the prebuilt one, or
   t.same(chooseArgon2Build(dir, everything, {}), { build: 'native', target: 'x86-64-v4', cflags: record.cflags, from: join(dir, 'build', 'Release') })
   t.same(chooseArgon2Build(dir, everything, { ARGON2_PREBUILD: '/elsewhere' }).build, 'prebuilt', 'an operator\'s ARGON2_PREBUILD wins')
   t.same(chooseArgon2Build(t.testdir({}), everything, {}).build, 'prebuilt', 'no native build: the prebuilt one')
+})
+
+t.test('the server logs once, at start, which build it runs', async (t) => {
+  const url = new URL(requiredEnv('MONGO_URL'))
+  url.pathname = `/${uniqueName('authapi_argon2')}`
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, MONGO_URL: url.toString(), PORT: '0', METRICS_PORT: '0', REPLICA_ID: 'argon2-log', JWT_KEYS_DIR: t.testdir({}), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  t.teardown(async () => {
+    if (server.exitCode === null) {
+      server.kill('SIGTERM')
+      await once(server, 'exit')
+    }
+  })
+  const lines: Array<{ msg?: string, argon2?: unknown }> = []
+  let text = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${text}`)), 60_000)
+    server.stdout.setEncoding('utf8')
+    server.stdout.on('data', (chunk: string) => {
+      text += chunk
+      const complete = text.split('\n')
+      text = complete.pop() ?? ''
+      for (const line of complete) lines.push(JSON.parse(line) as { msg?: string })
+      if (lines.some((line) => line.msg?.startsWith('Server listening'))) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    server.on('exit', (code) => reject(new Error(`the server exited with ${code}: ${text}`)))
+  })
+  const logged = lines.filter((line) => line.argon2 !== undefined)
+  t.equal(logged.length, 1, 'one line')
+  t.same(logged[0]?.argon2, argon2Build, 'naming the build this process chose too')
+  t.equal(logged[0]?.msg, `argon2: the native build (${argon2Build.target})`)
 })
