@@ -15,6 +15,7 @@
 //
 // Needs no running stack: it reads files, and runs openssl and nginx -t.
 import t, { type Test } from 'tap'
+import { REPLICA_MALLOC_CONF, REPLICA_NODE_OPTIONS } from '../scripts/stack/components/services.ts'
 import { readFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
@@ -412,6 +413,17 @@ t.test('the Node services build from their Dockerfiles', async t => {
     const port = name === 'auth-api' ? 3000 : 3100
     t.match(dockerfile, new RegExp(`^EXPOSE ${port}$`, 'm'))
   }
+  // The API hashes: its image compiles argon2 for a CPU level in the stage the runtime copies.
+  const api = read('services/auth-api/Dockerfile')
+  const deps = /^FROM \S+ AS deps$([\s\S]*?)^FROM /m.exec(api)?.[1] ?? ''
+  t.match(deps, /^ARG ARGON2_CPU=auto$/m, 'auth-api: ARGON2_CPU picks the level, the build machine\'s best by default')
+  t.match(deps, /argon2-native\.sh build node_modules\/argon2 \S+ "\$ARGON2_CPU"/, 'auth-api: argon2 built from source')
+  t.match(deps, /argon2-native\.sh place \S+ node_modules\/argon2/, 'auth-api: and put where the package loads it first')
+  t.match(api, /^COPY --from=deps \/app \.\/$/m, 'auth-api: the runtime holds that build')
+  // The image runs its replicas as the local stack does.
+  t.match(api, new RegExp(`^ENV NODE_OPTIONS=${REPLICA_NODE_OPTIONS}$`, 'm'), 'auth-api: the stack\'s V8 young-generation cap')
+  t.match(api, /^RUN apt-get update[^\n]*\n[^\n]*install -y --no-install-recommends libjemalloc2/m, 'auth-api: jemalloc installed')
+  t.match(api, new RegExp(`^ENV LD_PRELOAD=/usr/local/lib/libjemalloc\\.so\\.2 \\\\\n\\s+MALLOC_CONF=${REPLICA_MALLOC_CONF}$`, 'm'), 'auth-api: preloaded with the stack\'s settings')
   const web = read('services/web/Dockerfile')
   const webFroms = [...web.matchAll(/^FROM (\S+)/gm)].map(m => m[1])
   t.same(webFroms, ['node:24-bookworm-slim', 'nginxinc/nginx-unprivileged:1.28-alpine'], 'web: built on Node 24, served by unprivileged nginx')

@@ -9,6 +9,10 @@
 #
 # Needs, besides what apt installs here: a Node.js with npm (any version that can fetch one).
 #
+# The argon2 addon is compiled from source for this CPU's best vector extensions (AVX-512,
+# AVX2, else SSE2; ARGON2_CPU=x86-64-v4|x86-64-v3|x86-64|portable picks a level instead), see
+# scripts/argon2-native.sh.
+#
 # Usage: bash scripts/install.sh [--browser] [--schemathesis]
 #   --browser       also install Chromium (the e2e tests drive it).
 #   --schemathesis  also install schemathesis (pinned in scripts/schemathesis/requirements.txt,
@@ -28,6 +32,9 @@ readonly MAILHOG_DIR="$CACHE_DIR/mailhog"
 readonly SCHEMATHESIS_REQUIREMENTS="$REPO_ROOT/scripts/schemathesis/requirements.txt"
 # A Python virtual environment holding schemathesis (scripts/schemathesis.sh runs it).
 readonly SCHEMATHESIS_DIR="$CACHE_DIR/schemathesis"
+readonly ARGON2_PACKAGE="$REPO_ROOT/node_modules/argon2"
+# The argon2 addon built from source for this CPU, one directory per level (scripts/argon2-native.sh).
+readonly ARGON2_DIR="$CACHE_DIR/argon2"
 
 want_browser=false
 want_schemathesis=false
@@ -70,11 +77,16 @@ install_system_packages() {
   # javac, not only java: the database launcher is compiled here.
   has_command javac || packages+=(openjdk-17-jdk-headless)
   has_command mvn || packages+=(maven)
+  # node-gyp builds the argon2 addon for this CPU: a C/C++ compiler, make and python3.
+  { has_command cc && has_command c++ && has_command make; } || packages+=(build-essential)
+  has_command python3 || packages+=(python3)
+  # The replicas' allocator (scripts/stack/components/services.ts, replicaAllocatorEnv).
+  [ -e "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" ] || packages+=(libjemalloc2)
   if $want_browser && ! has_command chromium; then packages+=(chromium); fi
   if $want_schemathesis && ! has_python_venv; then packages+=(python3-venv); fi
 
   if [ ${#packages[@]} -eq 0 ]; then
-    log "apt: nginx, rabbitmq-server, openssl, a JDK, maven$($want_browser && echo ', chromium') already installed"
+    log "apt: nginx, rabbitmq-server, openssl, a JDK, maven, a C/C++ toolchain, python3, jemalloc$($want_browser && echo ', chromium') already installed"
     return
   fi
   [ "$(id -u)" -eq 0 ] || die "need root to apt-get install: ${packages[*]}"
@@ -221,6 +233,40 @@ install_npm_dependencies() {
   (cd "$REPO_ROOT/shared" && npx --no-install tap build)
 }
 
+argon2_native() {
+  bash "$REPO_ROOT/scripts/argon2-native.sh" "$@"
+}
+
+build_argon2() {
+  log "argon2: building the addon from source for $argon2_target ($ARGON2_PACKAGE)"
+  argon2_native build "$ARGON2_PACKAGE" "$1" "$argon2_target"
+}
+
+# The argon2 addon, compiled for the best vector extensions of this CPU (ARGON2_CPU=auto) or
+# for the level ARGON2_CPU names, cached per level and put where the package loads it first;
+# the prebuilt binary stays beside it (build/portable/) as the fallback and the yardstick.
+install_argon2() {
+  local hash dir
+  argon2_target=$(argon2_native target "${ARGON2_CPU:-auto}")
+  dir="$ARGON2_DIR/$argon2_target"
+  hash=$(sources_hash "$ARGON2_PACKAGE/package.json" "$ARGON2_PACKAGE/binding.gyp" "$REPO_ROOT/scripts/argon2-native.sh" \
+    <(node --version; cc --version | head -1))
+  if is_current "$dir" "$hash"; then
+    log "argon2: $dir is present"
+  else
+    build_into_cache "$dir" "$hash" build_argon2
+    log "argon2: built $dir"
+  fi
+  if cmp -s "$dir/argon2.node" "$ARGON2_PACKAGE/build/Release/argon2.node" &&
+    cmp -s "$dir/argon2-build.json" "$ARGON2_PACKAGE/build/Release/argon2-build.json" &&
+    [ -d "$ARGON2_PACKAGE/build/portable/prebuilds" ]; then
+    log "argon2: node_modules loads the $argon2_target build"
+    return
+  fi
+  argon2_native place "$dir" "$ARGON2_PACKAGE"
+  log "argon2: node_modules now loads the $argon2_target build (the prebuilt one kept in build/portable/)"
+}
+
 build_workspaces() {
   log "build: npm run build (tsc -b for shared and the services, then the web page)"
   (cd "$REPO_ROOT" && npm run build --silent)
@@ -235,6 +281,7 @@ main() {
   install_schemathesis
   bash "$REPO_ROOT/scripts/install-deploy-tools.sh"
   install_npm_dependencies
+  install_argon2
   build_workspaces
   log "done"
 }

@@ -43,10 +43,42 @@ export function hashingThreadsPerReplica (profile: Profile): string {
   return String(Math.max(1, Math.round(availableParallelism() / profile.apiPorts.length)))
 }
 
+/**
+ * V8's young generation, capped: by default its semi-spaces grow to 32 MiB each under load (64 MiB
+ * of new space per replica), while what survives a request is a few hundred KiB; 4 MiB
+ * semi-spaces cost no measurable CPU per request. AUTH_NODE_OPTIONS, set by the user, wins.
+ */
+export const REPLICA_NODE_OPTIONS = '--max-semi-space-size=4'
+
+/** Debian's libjemalloc2 (scripts/install.sh installs it), for this machine's architecture. */
+const JEMALLOC = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`
+
+/**
+ * The replicas' allocator: jemalloc when installed, glibc's malloc otherwise. Each argon2 hash
+ * mallocs 19 MiB on a hashing thread. glibc keeps that block in the thread's arena, which keeps
+ * hashing fast (handing it back to the kernel after every hash doubles a hash's CPU: the next one
+ * faults 19 MiB back in), but the first such free also raises glibc's trim threshold to 38 MiB for
+ * every arena, so the main thread's arena then holds up to that much freed memory for good.
+ * jemalloc keeps freed memory for a while (`dirty_decay_ms`, 1 s here) before its background
+ * thread returns it (at once: `muzzy_decay_ms:0`, no MADV_FREE pages lingering in the RSS), so a
+ * replica under load keeps reusing its block and an idle one gives it back; `oversize_threshold:0`
+ * keeps the block in the ordinary arenas, where that decay applies (jemalloc's arena for
+ * allocations over 8 MiB returns them at once: a hash then costs twice the CPU). The README
+ * ("Benchmarks") has the before and after.
+ */
+export const REPLICA_MALLOC_CONF = 'oversize_threshold:0,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0'
+
+export function replicaAllocatorEnv (): NodeJS.ProcessEnv {
+  return existsSync(JEMALLOC) ? { LD_PRELOAD: JEMALLOC, MALLOC_CONF: REPLICA_MALLOC_CONF } : {}
+}
+
 function apiEnv (profile: Profile, index: number): NodeJS.ProcessEnv {
   mkdirSync(profile.paths.jwtKeys, { recursive: true })
+  const base = baseEnv()
   return {
-    ...baseEnv(),
+    ...base,
+    NODE_OPTIONS: [base.NODE_OPTIONS, REPLICA_NODE_OPTIONS].filter(Boolean).join(' '),
+    ...replicaAllocatorEnv(),
     UV_THREADPOOL_SIZE: hashingThreadsPerReplica(profile),
     ...authPassThrough(),
     HOST: '127.0.0.1',

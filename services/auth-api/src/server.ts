@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import { loadConfig, loggerOptions } from '@latchkey/shared'
 import app from './app.js'
 import { AuthApiConfigSchema } from './config.js'
+import { argon2Build } from './credentials/argon2-build.js'
 import { serverOptions } from './http/server-options.js'
 
 const config = loadConfig(AuthApiConfigSchema)
@@ -12,6 +13,8 @@ const server = Fastify({
   logger: loggerOptions('auth-api', config.LOG_LEVEL, config.REPLICA_ID),
   ...serverOptions(config.TRUST_PROXY)
 })
+
+server.log[argon2Build.missingFeatures ? 'warn' : 'info']({ argon2: argon2Build }, `argon2: the ${argon2Build.build} build (${argon2Build.target})`)
 
 // fp keeps the app's error handler and decorators on the root instance.
 await server.register(fp(app), { config })

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
+import './argon2-build.js' // first: chooses the addon build before argon2 loads it
 import argon2 from 'argon2'
 import type { Histogram } from 'prom-client'
 import { codePointLength, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@latchkey/shared'
