@@ -1,5 +1,6 @@
 import envSchema from 'env-schema'
-import type { Static, TObject } from 'typebox'
+import { Type, type Static, type TObject } from 'typebox'
+import { DEFAULT_EVENTS_EXCHANGE } from './events.js'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -15,5 +16,17 @@ export function loadConfig<S extends TObject> (schema: S, source: Record<string,
     return envSchema({ schema: structuredClone(schema) as never, data: source, env: false, dotenv: false }) as Static<S>
   } catch (err) {
     throw new ConfigError(`Invalid configuration: ${(err as Error).message}`)
+  }
+}
+
+/** Settings every service has: where it listens, how much it logs, and the servers it shares. */
+export function serviceConfigFields (defaultPort: number) {
+  return {
+    HOST: Type.String({ default: '127.0.0.1' }),
+    PORT: Type.Integer({ default: defaultPort, minimum: 0, maximum: 65535 }),
+    LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+    MONGO_URL: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
+    AMQP_URL: Type.String({ pattern: '^amqps?://' }),
+    EVENTS_EXCHANGE: Type.String({ default: DEFAULT_EVENTS_EXCHANGE, minLength: 1 })
   }
 }

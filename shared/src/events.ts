@@ -30,11 +30,14 @@ export const CodeDeliveryData = Type.Object({
 })
 export type CodeDeliveryData = Static<typeof CodeDeliveryData>
 
-export const UserDeletedData = Type.Object({
+/** `user.disabled`: the account's sessions all ended with it. Every event that ends sessions says which. */
+export const AccountChangedData = Type.Object({
   userId: Type.String(),
-  email: Type.String(),
   sessionIds: Type.Array(Type.String())
 })
+export type AccountChangedData = Static<typeof AccountChangedData>
+
+export const UserDeletedData = Type.Object({ ...AccountChangedData.properties, email: Type.String() })
 export type UserDeletedData = Static<typeof UserDeletedData>
 
 /**
@@ -42,38 +45,18 @@ export type UserDeletedData = Static<typeof UserDeletedData>
  * the sessions listed, `logout_everywhere` all of the account's. A password change, disabling
  * and deletion announce their endings with events of their own.
  */
-export const SessionEndReason = Type.Union([
-  Type.Literal('logout'),
-  Type.Literal('logout_everywhere'),
-  Type.Literal('refresh_reused'),
-  Type.Literal('session_limit')
-])
+export const SessionEndReason = Type.Enum(['logout', 'logout_everywhere', 'refresh_reused', 'session_limit'])
 export type SessionEndReason = Static<typeof SessionEndReason>
 
 /**
  * Published whenever sessions end, so services that verify access tokens on their own (JWKS)
  * can refuse the tokens of those sessions (`sid` claim) until they expire.
  */
-export const SessionsEndedData = Type.Object({
-  userId: Type.String(),
-  sessionIds: Type.Array(Type.String()),
-  reason: SessionEndReason
-})
+export const SessionsEndedData = Type.Object({ ...AccountChangedData.properties, reason: SessionEndReason })
 export type SessionsEndedData = Static<typeof SessionsEndedData>
 
-/** `user.disabled`: the account's sessions all ended with it. */
-export const AccountChangedData = Type.Object({
-  userId: Type.String(),
-  sessionIds: Type.Array(Type.String())
-})
-export type AccountChangedData = Static<typeof AccountChangedData>
-
 /** How a password came to be set: by its owner, through an emailed reset code, or by an operator. */
-export const PasswordChangeHow = Type.Union([
-  Type.Literal('changed'),
-  Type.Literal('reset'),
-  Type.Literal('operator')
-])
+export const PasswordChangeHow = Type.Enum(['changed', 'reset', 'operator'])
 export type PasswordChangeHow = Static<typeof PasswordChangeHow>
 
 /**

@@ -1,18 +1,13 @@
-import { DEFAULT_EVENTS_EXCHANGE } from '@latchkey/shared'
+import { serviceConfigFields } from '@latchkey/shared'
 import { Type, type Static } from 'typebox'
 
 export const AuthApiConfigSchema = Type.Object({
-  HOST: Type.String({ default: '127.0.0.1' }),
-  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  ...serviceConfigFields(3000),
   /** Names this process in logs, health answers and outbox leases. */
   REPLICA_ID: Type.String({ default: 'api-1', minLength: 1 }),
   /** Prometheus metrics are served on a listener of their own, which Nginx never exposes; 0 picks a free port. */
   METRICS_HOST: Type.String({ default: '127.0.0.1' }),
   METRICS_PORT: Type.Integer({ default: 9101, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
-  MONGO_URL: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
-  AMQP_URL: Type.String({ pattern: '^amqps?://' }),
-  EVENTS_EXCHANGE: Type.String({ default: DEFAULT_EVENTS_EXCHANGE, minLength: 1 }),
   /** Key for the HMAC that stores one-time codes; shared by every replica. */
   CODE_SECRET: Type.String({ minLength: 32 }),
   /** Digits of an activation code: the original design's 4, bounded by CODE_FAILURES_PER_DAY (README, "Rules"). */

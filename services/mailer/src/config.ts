@@ -1,14 +1,9 @@
 import { Type, type Static } from 'typebox'
-import { DEFAULT_EVENTS_EXCHANGE } from '@latchkey/shared'
+import { serviceConfigFields } from '@latchkey/shared'
 
 /** Everything the mailer reads from its environment, validated once at startup (server.ts). */
 export const MailerConfigSchema = Type.Object({
-  HOST: Type.String({ default: '127.0.0.1' }),
-  PORT: Type.Integer({ default: 3100, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
-  MONGO_URL: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
-  AMQP_URL: Type.String({ pattern: '^amqps?://' }),
-  EVENTS_EXCHANGE: Type.String({ default: DEFAULT_EVENTS_EXCHANGE, minLength: 1 }),
+  ...serviceConfigFields(3100),
   /** Also the prefix of the retry queue, the dead-letter exchange and the dead-letter queue. */
   MAIL_QUEUE: Type.String({ default: 'latchkey.mailer', minLength: 1 }),
   SMTP_URL: Type.String({ pattern: '^smtps?://' }),

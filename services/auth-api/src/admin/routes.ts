@@ -1,4 +1,4 @@
-import { Profile } from '@latchkey/shared'
+import { Profile, ProfileAnswer } from '@latchkey/shared'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { requestContext } from '../events/outbox.js'
@@ -8,7 +8,6 @@ import { Refusal } from '../refusal.js'
 import { disableAccount, enableAccount } from './account-status.js'
 
 const UserIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
-const AccountChanged = Type.Object({ status: Type.Literal('success'), message: Type.String(), user: Profile })
 const adminFailures = [...bearerFailures, 'FORBIDDEN' as const]
 
 const admin: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -42,7 +41,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Publishes user.disabled.',
       security: bearerAuthSecurity,
       params: UserIdParams,
-      response: { 200: AccountChanged, ...errorResponses([...adminFailures, 'USER_NOT_FOUND', 'CANNOT_DISABLE_SELF']) }
+      response: { 200: ProfileAnswer, ...errorResponses([...adminFailures, 'USER_NOT_FOUND', 'CANNOT_DISABLE_SELF']) }
     }
   }, async (request) => {
     if (request.params.id === request.currentUser!._id) throw new Refusal('CANNOT_DISABLE_SELF')
@@ -58,7 +57,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Enable a disabled account again',
       security: bearerAuthSecurity,
       params: UserIdParams,
-      response: { 200: AccountChanged, ...errorResponses([...adminFailures, 'USER_NOT_FOUND']) }
+      response: { 200: ProfileAnswer, ...errorResponses([...adminFailures, 'USER_NOT_FOUND']) }
     }
   }, async (request) => {
     const enabled = await enableAccount(fastify, request.params.id)
