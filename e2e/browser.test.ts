@@ -98,6 +98,26 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
   const focusIs = async (t: Test, page: Page, id: string): Promise<void> => {
     t.same(await focused(page), { id, visible: true }, `focus on #${id}, visibly`)
   }
+  /** Signs in on the sign-in view with credentials the API refuses with `status`; the alert's sentence. */
+  const signInRefused = async (page: Page, watch: PageWatch, email: string, password: string, status: number): Promise<string> => {
+    await typeInto(page, '#signin-email', email)
+    await typeInto(page, '#signin-password', password)
+    watch.allow(status, 'POST', '/login')
+    await page.keyboard.press('Enter')
+    return await waitForText(page, '#signin-alert')
+  }
+  /** Enter submits the form, which is refused: the alert says why, and the focus goes to the field to fix. */
+  const submitRefused = async (t: Test, page: Page, alert: string, sentence: string, focusId: string): Promise<void> => {
+    await page.keyboard.press('Enter')
+    t.equal(await waitForText(page, alert), sentence)
+    await focusIs(t, page, focusId)
+  }
+  /** A key pressed where the focus is leads to a view, with the focus where it belongs there. */
+  const pressAndLand = async (t: Test, page: Page, key: string, view: string, focusId: string): Promise<void> => {
+    await page.keyboard.press(key)
+    await waitForView(page, view)
+    await focusIs(t, page, focusId)
+  }
   /** The session's cookies; the device cookie outlives sessions on purpose (it keeps this browser's sign-ins apart from strangers' lockout). */
   const cookieNames = async (context: BrowserContext): Promise<string[]> => (await context.cookies(baseUrl)).map((c) => c.name).filter((name) => name !== '__Host-latchkey_device').sort()
 
@@ -150,10 +170,8 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await typeInto(page, '#register-email', email)
     await typeInto(page, '#register-password', PASSWORD)
     await typeInto(page, '#register-confirm', PASSWORD)
-    await page.keyboard.press('Enter')
-    await waitForView(page, 'activate')
+    await pressAndLand(t, page, 'Enter', 'activate', 'activate-code')
     t.equal(await page.locator('#activate-email').inputValue(), email, 'the email is carried over')
-    await focusIs(t, page, 'activate-code')
     t.match(await text(page, '#activate-status'), /emailed you a verification code/)
     t.match(await text(page, '#activate-code-timer'), /^Code valid for (\d+ min )?\d+ s\.$/, 'the code lifetime counts down')
     t.equal(await page.locator('#activate-resend').getAttribute('aria-disabled'), 'true', 'resend waits for resend_available_at')
@@ -203,41 +221,31 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await typeInto(page, '#change-password', CHANGED_PASSWORD)
     await typeInto(page, '#change-confirm', CHANGED_PASSWORD)
     watch.allow(401, 'POST', '/me/password')
-    await page.keyboard.press('Enter')
-    t.equal(await waitForText(page, '#change-alert'), 'Your current password is not right.')
-    await focusIs(t, page, 'change-current')
+    await submitRefused(t, page, '#change-alert', 'Your current password is not right.', 'change-current')
     await step('change-password-wrong-current')
 
     await page.keyboard.type(PASSWORD)
-    await page.keyboard.press('Enter')
-    await waitForView(page, 'signin')
+    await pressAndLand(t, page, 'Enter', 'signin', 'signin-password')
     t.equal(await text(page, '#signin-status'), 'Password changed. Sign in again with the new one.')
-    await focusIs(t, page, 'signin-password')
     t.same(await cookieNames(context), [], 'every session ended, this one too: its cookies are gone')
     await step('password-changed')
 
     // Sign in with the new password, then sign out.
     await signInWithKeyboard(page, email, CHANGED_PASSWORD)
     await tabTo(page, '#signout-button')
-    await page.keyboard.press('Space')
-    await waitForView(page, 'signin')
+    await pressAndLand(t, page, 'Space', 'signin', 'signin-password')
     t.equal(await text(page, '#signin-status'), 'You are signed out.')
-    await focusIs(t, page, 'signin-password')
     t.same(await cookieNames(context), [], 'the cookies are gone')
     await step('signed-out')
 
     // Forgot: the address typed on the sign-in view goes along.
     await tabTo(page, '#signin-forgot')
-    await page.keyboard.press('Enter')
-    await waitForView(page, 'forgot')
-    await focusIs(t, page, 'forgot-title')
+    await pressAndLand(t, page, 'Enter', 'forgot', 'forgot-title')
     t.equal(await page.locator('#forgot-email').inputValue(), email)
     await step('forgot')
 
     await tabTo(page, '#forgot-form button[type=submit]')
-    await page.keyboard.press('Space')
-    await waitForView(page, 'reset')
-    await focusIs(t, page, 'reset-code')
+    await pressAndLand(t, page, 'Space', 'reset', 'reset-code')
     t.equal(await page.locator('#reset-email').inputValue(), email)
     t.match(await text(page, '#reset-status'), /^If an account uses this address, we emailed it a reset code\./)
     t.match(await text(page, '#reset-code-timer'), /^Code valid for (\d+ min )?\d+ s\.$/, 'the reset code\'s lifetime counts down')
@@ -250,39 +258,27 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await typeInto(page, '#reset-password', RESET_PASSWORD)
     await typeInto(page, '#reset-confirm', RESET_PASSWORD)
     watch.allow(403, 'POST', '/password/reset')
-    await page.keyboard.press('Enter')
-    t.equal(await waitForText(page, '#reset-alert'), 'That code is not right or no longer works. Check the latest email, or send a new code.')
-    await focusIs(t, page, 'reset-code')
+    await submitRefused(t, page, '#reset-alert', 'That code is not right or no longer works. Check the latest email, or send a new code.', 'reset-code')
     await step('reset-wrong-code')
 
     await page.keyboard.type(reset.code)
-    await page.keyboard.press('Enter')
-    await waitForView(page, 'signin')
+    await pressAndLand(t, page, 'Enter', 'signin', 'signin-password')
     t.equal(await text(page, '#signin-status'), 'Your password is changed. Sign in with the new one.')
-    await focusIs(t, page, 'signin-password')
     await step('password-reset')
 
     // Sign in with the reset password, then delete the account.
     await signInWithKeyboard(page, email, RESET_PASSWORD)
     await step('profile-again')
     await typeInto(page, '#delete-current', RESET_PASSWORD)
-    await page.keyboard.press('Enter')
-    await waitForView(page, 'register')
+    await pressAndLand(t, page, 'Enter', 'register', 'register-status')
     t.equal(await text(page, '#register-status'), 'Your account is deleted.')
-    await focusIs(t, page, 'register-status')
     t.same(await cookieNames(context), [], 'no cookie left')
     await step('deleted')
 
     // The account is gone: signing in with it is refused.
     await tabTo(page, '#nav [data-view=signin]', { backwards: true })
-    await page.keyboard.press('Enter')
-    await waitForView(page, 'signin')
-    await focusIs(t, page, 'signin-title')
-    await typeInto(page, '#signin-email', email)
-    await typeInto(page, '#signin-password', RESET_PASSWORD)
-    watch.allow(401, 'POST', '/login')
-    await page.keyboard.press('Enter')
-    t.equal(await waitForText(page, '#signin-alert'), 'The email address or password is not right.')
+    await pressAndLand(t, page, 'Enter', 'signin', 'signin-title')
+    t.equal(await signInRefused(page, watch, email, RESET_PASSWORD, 401), 'The email address or password is not right.')
     await step('deleted-account-refused')
   })
 
@@ -320,10 +316,8 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await step('profile-invalid')
 
     await tabTo(page, '#signout-everywhere-button', { backwards: true })
-    await page.keyboard.press('Enter')
-    await waitForView(page, 'signin')
+    await pressAndLand(t, page, 'Enter', 'signin', 'signin-password')
     t.equal(await text(page, '#signin-status'), 'Signed out of every session. Sign in again on each device you use.')
-    await focusIs(t, page, 'signin-password')
     t.same(await cookieNames(here.context), [], 'this browser\'s cookies are gone')
     await step('signed-out-everywhere')
 
@@ -374,9 +368,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await page.keyboard.press('Control+A')
     await page.keyboard.type('password')
     watch.allow(400, 'POST', '/register')
-    await page.keyboard.press('Enter')
-    t.equal(await waitForText(page, '#register-alert'), 'This password is one of the most common ones. Choose one that is harder to guess.')
-    await focusIs(t, page, 'register-password')
+    await submitRefused(t, page, '#register-alert', 'This password is one of the most common ones. Choose one that is harder to guess.', 'register-password')
     await step('register-common-password')
 
     // The forgotten-password forms check theirs too, and say nothing when all is well-formed.
@@ -439,11 +431,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     // Signing in before activating says what to do; the activation form keeps its countdowns.
     await tabTo(page, '#nav [data-view=signin]', { backwards: true })
     await page.keyboard.press('Enter')
-    await typeInto(page, '#signin-email', email)
-    await typeInto(page, '#signin-password', PASSWORD)
-    watch.allow(403, 'POST', '/login')
-    await page.keyboard.press('Enter')
-    t.equal(await waitForText(page, '#signin-alert'), 'This account is not activated yet. Enter the code we emailed you under “Activate”.')
+    t.equal(await signInRefused(page, watch, email, PASSWORD, 403), 'This account is not activated yet. Enter the code we emailed you under “Activate”.')
     await step('signin-not-activated')
     await tabTo(page, '#nav [data-view=activate]', { backwards: true })
     await page.keyboard.press('Enter')
