@@ -98,6 +98,11 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
   const focusIs = async (t: Test, page: Page, id: string): Promise<void> => {
     t.same(await focused(page), { id, visible: true }, `focus on #${id}, visibly`)
   }
+  /** Tabs to a form's submit button and presses it, as a keyboard user would. */
+  const submitWithKeyboard = async (page: Page, form: string): Promise<void> => {
+    await tabTo(page, `#${form}-form button[type=submit]`)
+    await page.keyboard.press('Space')
+  }
   /** Signs in on the sign-in view with credentials the API refuses with `status`; the alert's sentence. */
   const signInRefused = async (page: Page, watch: PageWatch, email: string, password: string, status: number): Promise<string> => {
     await typeInto(page, '#signin-email', email)
@@ -297,8 +302,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     const { page, watch, step } = here
 
     // The forms on the profile check their fields before asking anything.
-    await tabTo(page, '#change-form button[type=submit]')
-    await page.keyboard.press('Space')
+    await submitWithKeyboard(page, 'change')
     t.equal(await text(page, '#change-current-error'), 'Enter your password.')
     t.equal(await text(page, '#change-password-error'), 'Choose a password.')
     t.equal(await text(page, '#change-confirm-error'), 'Type the password again to confirm it.')
@@ -340,8 +344,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await page.goto(`${baseUrl}/`)
     await waitForView(page, 'register')
 
-    await tabTo(page, '#register-form button[type=submit]')
-    await page.keyboard.press('Space')
+    await submitWithKeyboard(page, 'register')
     t.equal(await text(page, '#register-email-error'), 'Enter your email address.')
     t.equal(await text(page, '#register-password-error'), 'Choose a password.')
     t.equal(await text(page, '#register-confirm-error'), 'Type the password again to confirm it.')
@@ -384,8 +387,7 @@ async function browserTests (baseUrl: string, inboxApi: string): Promise<void> {
     await page.keyboard.press('Enter')
     await waitForView(page, 'reset')
     t.equal(await text(page, '#reset-code-timer'), '', 'no code was asked for here: no countdown')
-    await tabTo(page, '#reset-form button[type=submit]')
-    await page.keyboard.press('Space')
+    await submitWithKeyboard(page, 'reset')
     const digits = await page.locator('meta[name="latchkey-reset-code-length"]').getAttribute('content')
     t.equal(await text(page, '#reset-email-error'), 'Enter a valid email address, like name@example.com.')
     t.equal(await text(page, '#reset-code-error'), `Enter the ${digits ?? '?'}-digit code from the email.`)
