@@ -1,6 +1,7 @@
 // Per-profile secrets: generated once, kept in .stack/<profile>/secrets.env (mode 600).
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { parseEnv } from 'node:util'
 import type { Profile } from './profile.ts'
 
 export interface Secrets {
@@ -13,13 +14,7 @@ function generate (): Secrets {
 
 function readSecretsFile (file: string): Partial<Secrets> {
   if (!existsSync(file)) return {}
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .map((line) => /^([A-Z_]+)=(.*)$/.exec(line))
-      .filter((match) => match !== null)
-      .map((match) => [match[1], match[2]])
-  )
+  return parseEnv(readFileSync(file, 'utf8'))
 }
 
 /** Secrets from the environment win; otherwise the stored ones, generated on first use. */

@@ -3,6 +3,7 @@
 // Docker Compose); addresses and storage are the profile's own.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseEnv } from 'node:util'
 import { answersOk, waitUntil } from '../health.ts'
 import { REPO_ROOT, type Profile } from '../profile.ts'
 import { baseEnv, startProcess, stopProcess, type Component } from './component.ts'
@@ -11,14 +12,8 @@ const NAME = 'mailhog'
 const SETTINGS_FILE = join(REPO_ROOT, 'mailhog.env')
 
 /** The MH_* lines of mailhog.env. */
-function sharedSettings (): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(SETTINGS_FILE, 'utf8')
-      .split('\n')
-      .map((line) => /^(MH_[A-Z_]+)=(.*)$/.exec(line.trim()))
-      .filter((match) => match !== null)
-      .map((match) => [match[1]!, match[2]!])
-  )
+function sharedSettings (): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(parseEnv(readFileSync(SETTINGS_FILE, 'utf8'))).filter(([key]) => key.startsWith('MH_')))
 }
 
 function mailhogEnv (profile: Profile): NodeJS.ProcessEnv {
