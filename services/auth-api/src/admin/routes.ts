@@ -10,14 +10,16 @@ import { disableAccount, enableAccount } from './account-status.js'
 const UserIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 const adminFailures = [...bearerFailures, 'FORBIDDEN' as const]
 
+/** Every route here: documented under one tag, and behind the access token the plugin's hook checks. */
+const adminRoute = { tags: ['Administration'], security: bearerAuthSecurity }
+
 const admin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('onRequest', fastify.requireAdmin)
 
   fastify.get('/admin/users', {
     schema: {
-      tags: ['Administration'],
+      ...adminRoute,
       summary: 'List accounts, newest first, by page, optionally by status',
-      security: bearerAuthSecurity,
       querystring: Type.Object({
         status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('disabled')])),
         page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
@@ -36,10 +38,9 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/admin/users/:id/disable', {
     schema: {
-      tags: ['Administration'],
+      ...adminRoute,
       summary: 'Disable an account: it cannot sign in, and every session ends',
       description: 'Publishes user.disabled.',
-      security: bearerAuthSecurity,
       params: UserIdParams,
       response: { 200: ProfileAnswer, ...errorResponses([...adminFailures, 'USER_NOT_FOUND', 'CANNOT_DISABLE_SELF']) }
     }
@@ -53,9 +54,8 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/admin/users/:id/enable', {
     schema: {
-      tags: ['Administration'],
+      ...adminRoute,
       summary: 'Enable a disabled account again',
-      security: bearerAuthSecurity,
       params: UserIdParams,
       response: { 200: ProfileAnswer, ...errorResponses([...adminFailures, 'USER_NOT_FOUND']) }
     }

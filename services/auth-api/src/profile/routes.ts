@@ -14,6 +14,9 @@ import { forgetSessionCookies, TransportHeaders } from '../sessions/session-cook
 import { endEverySession } from '../sessions/session-lifecycle.js'
 import { profileOf } from './profile-view.js'
 
+/** The owner's routes, under one tag, all behind the access token (the plugin's hook). */
+const ownerRoute = { tags: ['Profile'], security: bearerAuthSecurity }
+
 /** How long a deleted account's tombstone may wait for its events to go out before it is removed anyway. */
 const TOMBSTONE_RETENTION_MS = 30 * 86_400_000
 
@@ -38,19 +41,17 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/me', {
     schema: {
-      tags: ['Profile'],
+      ...ownerRoute,
       summary: 'The signed-in account',
-      security: bearerAuthSecurity,
       response: { 200: ProfileAnswer, ...errorResponses(bearerFailures) }
     }
   }, async (request) => ({ status: 'success' as const, message: 'Your account.', user: profileOf(request.currentUser!) }))
 
   fastify.post('/me/password', {
     schema: {
-      tags: ['Profile'],
+      ...ownerRoute,
       summary: 'Change the password',
       description: 'Signs out every session, this one included: sign in again with the new password. Publishes user.password_changed. With X-Token-Transport: cookie, the session cookies are cleared.',
-      security: bearerAuthSecurity,
       headers: TransportHeaders,
       body: Type.Object({ current_password: Password, new_password: NewPassword }),
       response: { 200: Done, ...errorResponses([...newPasswordFailures, ...bearerFailures, 'INVALID_PASSWORD', ...lockedOut]) }
@@ -73,10 +74,9 @@ const profile: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.delete('/me', {
     schema: {
-      tags: ['Profile'],
+      ...ownerRoute,
       summary: 'Delete the account',
       description: 'Needs the password. Personal data is erased, every session ends, the address is free again, and user.deleted is published. With X-Token-Transport: cookie, the session cookies are cleared.',
-      security: bearerAuthSecurity,
       headers: TransportHeaders,
       body: Type.Object({ password: Password }),
       response: { 200: Done, ...errorResponses([...bearerFailures, 'INVALID_PASSWORD', ...lockedOut]) }
