@@ -1,6 +1,15 @@
-// mongo-java-server's H2 storage, with one change to how queries find their documents.
+// mongo-java-server's H2 storage, with two changes: writes are in the file before they are
+// answered, and filters that name a unique key and more use it.
 //
-// mongo-java-server uses a unique index only when a filter names exactly that index's keys:
+// Writes: the library leaves its MVStore to commit in the background, about once a second, so a
+// `kill -9` of the server lost what it had acknowledged in that second (of 40 registrations
+// answered 201 just before it, 19, 27 and 37 were gone in three tries). Here every command that can write commits the store before its answer
+// leaves. A commit writes the new chunk to the file, into the kernel's page cache, so it survives
+// the death of the process; it does not fsync (MVStore.sync()), so a machine losing power can still
+// lose the last writes. The background commit stays on: it writes what the few other paths change
+// and compacts the file.
+//
+// Unique keys: mongo-java-server uses a unique index only when a filter names exactly that index's keys:
 // `{_id: id}` is a lookup, but `{_id: id, status: 'pending'}` reads the whole collection. The
 // data layer's writes are guarded (`findOneAndUpdate({_id, status, ...})`), so on the stand-in
 // every one of them scanned every account. Here a filter that gives every key of a unique index
@@ -13,8 +22,12 @@ package de.bwaldvogel.mongo.backend.h2;
 
 import java.lang.reflect.Field;
 import java.util.Collection;
+import java.util.Locale;
+import java.util.Set;
 
 import org.h2.mvstore.MVStore;
+
+import io.netty.channel.Channel;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
@@ -28,6 +41,10 @@ import de.bwaldvogel.mongo.bson.Document;
 
 public final class KeyedH2Backend extends H2Backend {
 
+    /** The commands that can change data (lower case), for the library's dispatch ignores case too. */
+    private static final Set<String> WRITE_COMMANDS = Set.of("insert", "update", "delete", "findandmodify",
+        "create", "createindexes", "drop", "dropindexes", "dropdatabase", "renamecollection");
+
     /** A file keeps the data across restarts; null keeps it in memory. */
     public KeyedH2Backend(String fileName) {
         super(MVStore.open(fileName));
@@ -36,6 +53,19 @@ public final class KeyedH2Backend extends H2Backend {
     @Override
     protected MongoDatabase openOrCreateDatabase(String databaseName) {
         return new KeyedH2Database(databaseName, getMvStore(), getCursorRegistry());
+    }
+
+    /** Every command comes through here, OP_MSG and OP_QUERY alike, and its answer is sent after it returns. */
+    @Override
+    public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+        try {
+            return super.handleCommand(channel, databaseName, command, query);
+        } finally {
+            // Also when it failed: a multi-document write may have applied part of itself.
+            if (WRITE_COMMANDS.contains(command.toLowerCase(Locale.ROOT))) {
+                commit();
+            }
+        }
     }
 
     private static final class KeyedH2Database extends H2Database {
