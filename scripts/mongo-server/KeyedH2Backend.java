@@ -1,5 +1,5 @@
-// mongo-java-server's H2 storage, with two changes: writes are in the file before they are
-// answered, and filters that name a unique key and more use it.
+// mongo-java-server's H2 storage, with three changes: writes are in the file before they are
+// answered, non-unique indexes exist, and filters that name a unique key more use it.
 //
 // Writes: the library leaves its MVStore to commit in the background, about once a second, so a
 // `kill -9` of the server lost what it had acknowledged in that second (of 40 registrations
@@ -8,6 +8,8 @@
 // the death of the process; it does not fsync (MVStore.sync()), so a machine losing power can still
 // lose the last writes. The background commit stays on: it writes what the few other paths change
 // and compacts the file.
+//
+// Non-unique indexes: OrderedSecondaryIndex.java.
 //
 // Unique keys: mongo-java-server uses a unique index only when a filter names exactly that index's keys:
 // `{_id: id}` is a lookup, but `{_id: id, status: 'pending'}` reads the whole collection. The
@@ -22,6 +24,7 @@ package de.bwaldvogel.mongo.backend.h2;
 
 import java.lang.reflect.Field;
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -82,6 +85,12 @@ public final class KeyedH2Backend extends H2Backend {
             String fullCollectionName = getFullCollectionNamespace(collectionName);
             return new KeyedH2Collection(this, collectionName, options,
                 mvStore.openMap(DATABASES_PREFIX + fullCollectionName), mvStore.openMap("meta." + fullCollectionName), cursorRegistry);
+        }
+
+        /** The library's own ignores the index (EmptyIndex) with a warning. */
+        @Override
+        protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            return new OrderedSecondaryIndex(indexName, keys, sparse);
         }
 
         private static MVStore storeOf(H2Database database) {
