@@ -56,7 +56,7 @@ run_workspace_tests() {
 }
 
 main() {
-  bash scripts/install.sh --browser --schemathesis
+  bash scripts/install.sh --browser --schemathesis --deploy-tools
   # From here on, everything runs on the Node install.sh made sure of.
   # shellcheck source=scripts/toolchain.sh
   . scripts/toolchain.sh
