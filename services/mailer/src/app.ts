@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { serviceMetrics } from '@latchkey/shared'
+import { requestLogging, serviceMetrics } from '@latchkey/shared'
 import type { MailerConfig } from './config.js'
 import deliveryLog from './delivery/delivery-log.js'
 import health from './health/health.js'
@@ -10,6 +10,7 @@ export type AppOptions = MailerConfig
 
 /** The whole mailer as one plugin: metrics, the delivery log and SMTP first, then the consumer that uses them. */
 export default async function app (fastify: FastifyInstance, config: AppOptions): Promise<void> {
+  await fastify.register(requestLogging)
   await fastify.register(serviceMetrics, { service: 'mailer', host: config.METRICS_HOST, port: config.METRICS_PORT })
   await fastify.register(deliveryLog, {
     mongoUrl: config.MONGO_URL,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { quietRequestLogController } from '@latchkey/shared'
 import { answerFor, sendError } from './errors.js'
 
 /** Fastify server settings shared by the real server and the tests' app builder. */
@@ -8,7 +9,7 @@ export function serverOptions (trustProxy: string) {
     // Nginx sets X-Request-Id on every request; it becomes our request id and log reqId.
     requestIdHeader: 'x-request-id',
     // One line per request instead (shared requestLogging, registered by the app).
-    disableRequestLogging: true,
+    logController: quietRequestLogController(),
     genReqId: () => randomUUID(),
     trustProxy,
     bodyLimit: 64 * 1024,

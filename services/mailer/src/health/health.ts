@@ -11,9 +11,10 @@ const ReadyReply = Type.Object({
 
 /** Liveness says the process answers; readiness says it can actually deliver mail. */
 export default async function health (fastify: FastifyInstance): Promise<void> {
-  fastify.get('/health', { schema: { response: { 200: HealthReply } } }, async () => ({ status: 'ok' as const, service: 'mailer' as const }))
+  // Probes come every few seconds: like the API's, they log only at warn and above.
+  fastify.get('/health', { logLevel: 'warn', schema: { response: { 200: HealthReply } } }, async () => ({ status: 'ok' as const, service: 'mailer' as const }))
 
-  fastify.get('/ready', { schema: { response: { 200: ReadyReply, 503: ReadyReply } } }, async (_request, reply) => {
+  fastify.get('/ready', { logLevel: 'warn', schema: { response: { 200: ReadyReply, 503: ReadyReply } } }, async (_request, reply) => {
     const [database, smtp] = await Promise.all([fastify.isDatabaseUp(), fastify.smtp.isReachable()])
     const broker = fastify.inboxEvents.connected
     const ready = broker && database && smtp
