@@ -1,13 +1,16 @@
 // mongo-java-server's H2 storage, with three changes: writes are in the file before they are
-// answered, non-unique indexes exist, and filters that name a unique key more use it.
+// answered, non-unique indexes exist, and filters that name a unique key and more use it.
 //
 // Writes: the library leaves its MVStore to commit in the background, about once a second, so a
 // `kill -9` of the server lost what it had acknowledged in that second (of 40 registrations
-// answered 201 just before it, 19, 27 and 37 were gone in three tries). Here every command that can write commits the store before its answer
-// leaves. A commit writes the new chunk to the file, into the kernel's page cache, so it survives
-// the death of the process; it does not fsync (MVStore.sync()), so a machine losing power can still
-// lose the last writes. The background commit stays on: it writes what the few other paths change
-// and compacts the file.
+// answered 201 just before it, 19, 27 and 37 were gone in three tries). Worse, that background
+// commit could land in the middle of a write, between a document and its index entries, and a
+// kill then left a file whose `_id` index missed a document that was there (every later delete
+// of it failed with "Found no position"). Here the store commits only when no write is in the
+// middle of its work, and every command that can write commits before its answer leaves. A
+// commit writes the new chunk to the file, into the kernel's page cache, so it survives the death
+// of the process; it does not fsync (MVStore.sync()), so a machine losing power can still lose
+// the last writes (README, "Running Latchkey locally").
 //
 // Non-unique indexes: OrderedSecondaryIndex.java.
 //
@@ -27,6 +30,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.h2.mvstore.MVStore;
 
@@ -48,9 +56,26 @@ public final class KeyedH2Backend extends H2Backend {
     private static final Set<String> WRITE_COMMANDS = Set.of("insert", "update", "delete", "findandmodify",
         "create", "createindexes", "drop", "dropindexes", "dropdatabase", "renamecollection");
 
+    /** What the background work rewrites: chunks less full than this (H2's own default is 90). */
+    private static final int COMPACT_BELOW_FILL_RATE = 50;
+    private static final int COMPACT_WRITE_BYTES = 16 * 1024 * 1024;
+    private static final long MAINTENANCE_SECONDS = 10;
+
+    /** Writes share it while they change the maps; a commit takes it alone, so it never sees half a write. */
+    private final ReadWriteLock writes = new ReentrantReadWriteLock(true);
+    /** What H2's own background thread did, compaction, under the same lock. */
+    private final ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "h2-maintenance");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     /** A file keeps the data across restarts; null keeps it in memory. */
     public KeyedH2Backend(String fileName) {
-        super(MVStore.open(fileName));
+        // No commit of H2's own, neither timed nor when its write buffer fills: both run in the
+        // middle of writes. Commits happen in handleCommand and maintain() only.
+        super(new MVStore.Builder().fileName(fileName).autoCommitDisabled().autoCommitBufferSize(0).open());
+        maintenance.scheduleWithFixedDelay(this::maintain, MAINTENANCE_SECONDS, MAINTENANCE_SECONDS, TimeUnit.SECONDS);
     }
 
     @Override
@@ -61,13 +86,55 @@ public final class KeyedH2Backend extends H2Backend {
     /** Every command comes through here, OP_MSG and OP_QUERY alike, and its answer is sent after it returns. */
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+        if (!WRITE_COMMANDS.contains(command.toLowerCase(Locale.ROOT))) {
+            return super.handleCommand(channel, databaseName, command, query);
+        }
+        writes.readLock().lock();
         try {
             return super.handleCommand(channel, databaseName, command, query);
         } finally {
+            writes.readLock().unlock();
             // Also when it failed: a multi-document write may have applied part of itself.
-            if (WRITE_COMMANDS.contains(command.toLowerCase(Locale.ROOT))) {
-                commit();
+            commitWholeWrites();
+        }
+    }
+
+    private void commitWholeWrites() {
+        writes.writeLock().lock();
+        try {
+            commit();
+        } finally {
+            writes.writeLock().unlock();
+        }
+    }
+
+    private void maintain() {
+        writes.writeLock().lock();
+        try {
+            MVStore store = getMvStore();
+            if (store.isClosed()) {
+                return;
             }
+            if (!isInMemory() && store.getFillRate() < COMPACT_BELOW_FILL_RATE) {
+                store.compact(COMPACT_BELOW_FILL_RATE, COMPACT_WRITE_BYTES);
+            }
+            commit();
+        } catch (RuntimeException e) {
+            // Compaction is housekeeping: the next round tries again, and the data is unharmed.
+            System.err.println("h2-maintenance: " + e);
+        } finally {
+            writes.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        maintenance.shutdownNow();
+        writes.writeLock().lock();
+        try {
+            super.close();
+        } finally {
+            writes.writeLock().unlock();
         }
     }
 
