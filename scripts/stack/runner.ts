@@ -28,12 +28,17 @@ export function componentsOf (profile: Profile): Component[] {
 
 export type StackState = 'running' | 'stopped' | 'partial'
 
-export async function stackState (profile: Profile): Promise<StackState> {
-  const components = componentsOf(profile)
-  const alive = components.filter((component) => {
+/** The components whose recorded process is alive (no health check: cheap enough to poll). */
+export function aliveComponents (profile: Profile): Component[] {
+  return componentsOf(profile).filter((component) => {
     const record = readRecord(profile.paths.pids, component.name)
     return record !== undefined && isAlive(record)
   })
+}
+
+export async function stackState (profile: Profile): Promise<StackState> {
+  const components = componentsOf(profile)
+  const alive = aliveComponents(profile)
   if (alive.length === 0) return 'stopped'
   if (alive.length < components.length) return 'partial'
   const healthy = await Promise.all(components.map((component) => component.isHealthy(profile)))
