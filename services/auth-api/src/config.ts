@@ -15,6 +15,12 @@ export const AuthApiConfigSchema = Type.Object({
   EVENTS_EXCHANGE: Type.String({ default: DEFAULT_EVENTS_EXCHANGE, minLength: 1 }),
   /** Key for the HMAC that stores one-time codes; shared by every replica. */
   CODE_SECRET: Type.String({ minLength: 32 }),
+  /**
+   * Passwords hash with argon2id at OWASP's cost, always: this is the only value accepted, so a
+   * deployment asking for a cheaper one is refused at start instead of silently ignored. The unit
+   * tests' quicker cost reaches the app as an option of their helper, never as configuration.
+   */
+  PASSWORD_HASHING: Type.Literal('argon2id-owasp', { default: 'argon2id-owasp' }),
   CODE_LENGTH: Type.Integer({ default: 4, minimum: 4, maximum: 10 }),
   CODE_TTL_SECONDS: Type.Integer({ default: 60, minimum: 10, maximum: 600 }),
   CODE_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 20 }),

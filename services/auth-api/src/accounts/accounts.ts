@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { OneTimeCodes } from '../codes/one-time-code.js'
 import type { MailLimits } from '../codes/mail-quota.js'
-import { createPasswordHasher, type PasswordHasher } from '../credentials/passwords.js'
+import { createPasswordHasher, type HashingCost, type PasswordHasher } from '../credentials/passwords.js'
 import { SignInAttempts, type LockoutPolicy } from '../credentials/sign-in-attempts.js'
 import { AccountStore } from './accounts-store.js'
 
@@ -32,6 +32,8 @@ export interface AccountsOptions {
   codeMaxAttempts: number
   policy: AccountPolicy
   lockout: LockoutPolicy
+  /** argon2id's cost; OWASP's when absent (see passwords.ts). */
+  hashing?: HashingCost
 }
 
 async function accounts (fastify: FastifyInstance, options: AccountsOptions): Promise<void> {
@@ -41,7 +43,7 @@ async function accounts (fastify: FastifyInstance, options: AccountsOptions): Pr
   await signInAttempts.ensureIndexes()
   fastify.decorate('accounts', store)
   fastify.decorate('signInAttempts', signInAttempts)
-  fastify.decorate('passwords', await createPasswordHasher(fastify.authMetrics.passwordHashing))
+  fastify.decorate('passwords', await createPasswordHasher(fastify.authMetrics.passwordHashing, options.hashing))
   fastify.decorate('codes', new OneTimeCodes(options.codeSecret, options.codeLength, options.codeTtlSeconds, options.codeMaxAttempts))
   fastify.decorate('policy', options.policy)
 }
