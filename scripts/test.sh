@@ -38,17 +38,53 @@ has_test_script() {
   node -e 'process.exit(require(`./${process.argv[1]}/package.json`).scripts?.test ? 0 : 1)' "$1"
 }
 
-# Runs every workspace, even after a failure, so one run reports all failures.
+# e2e stops, kills and restarts the stack's servers (the database, the broker, a replica), so
+# it runs alone, after the others; every other workspace only adds data of its own to the stack
+# (its own databases, exchanges and queues), so those run side by side.
+readonly ALONE_WORKSPACES=" e2e "
+
+runs_alone() {
+  [[ "$ALONE_WORKSPACES" == *" $1 "* ]]
+}
+
+# Runs one workspace's tests; its output goes to the file named, with the time it took last.
+run_workspace() {
+  local workspace=$1 output=$2 started=$SECONDS status=0
+  # The stack's variables only for the tests: `stack down` must not see them.
+  (set -a && . "$TEST_STACK_DIR/env" && set +a && npm run test --workspace="$workspace") >"$output" 2>&1 || status=$?
+  echo "[test] $workspace: $((SECONDS - started)) s" >>"$output"
+  return $status
+}
+
+# Runs every workspace, even after a failure, so one run reports all failures. Each one's
+# output is printed whole once it has finished, so side-by-side runs do not interleave.
 run_workspace_tests() {
-  local workspace failed=()
+  local workspace failed=() side_by_side=() alone=() pids=() output i
+  local outputs="$TEST_STACK_DIR/test-output"
+  mkdir -p "$outputs"
   while read -r workspace; do
     has_test_script "$workspace" || continue
-    log "tests of $workspace"
-    # The stack's variables only for the tests: `stack down` must not see them.
-    if ! (set -a && . "$TEST_STACK_DIR/env" && set +a && npm run test --workspace="$workspace"); then
-      failed+=("$workspace")
-    fi
+    if runs_alone "$workspace"; then alone+=("$workspace"); else side_by_side+=("$workspace"); fi
   done < <(workspaces_in_order)
+
+  log "side by side: ${side_by_side[*]} (each one's output once it finishes)"
+  for workspace in "${side_by_side[@]}"; do
+    run_workspace "$workspace" "$outputs/${workspace//\//-}.log" &
+    pids+=($!)
+  done
+  for i in "${!side_by_side[@]}"; do
+    workspace=${side_by_side[$i]}
+    wait "${pids[$i]}" || failed+=("$workspace")
+    cat "$outputs/${workspace//\//-}.log"
+  done
+
+  for workspace in "${alone[@]}"; do
+    log "tests of $workspace (alone: they take the stack's servers away)"
+    output="$outputs/${workspace//\//-}.log"
+    run_workspace "$workspace" "$output" || failed+=("$workspace")
+    cat "$output"
+  done
+
   if [ ${#failed[@]} -gt 0 ]; then
     log "FAILED workspaces: ${failed[*]}"
     return 1
@@ -56,6 +92,7 @@ run_workspace_tests() {
 }
 
 main() {
+  local started=$SECONDS
   bash scripts/install.sh --browser --schemathesis --deploy-tools
   # From here on, everything runs on the Node install.sh made sure of.
   # shellcheck source=scripts/toolchain.sh
@@ -77,7 +114,7 @@ main() {
   fi
 
   if run_workspace_tests; then
-    log "all workspaces passed"
+    log "all workspaces passed in $((SECONDS - started)) s"
   else
     print_log_tails
     exit 1
