@@ -179,6 +179,19 @@ public final class KeyedH2Backend extends H2Backend {
             super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
         }
 
+        /**
+         * The library answers with the stored document itself (or with a projection that still
+         * shares its sub-documents), which a later write to that document changes in place: an
+         * answer encoded after such a write showed that write's result, not its own (a wrong
+         * code answered "exhausted" because the next guess's count had landed). The answer waits
+         * for its commit (handleCommand), which left room for that, so it is copied here, while
+         * the collection is still locked.
+         */
+        @Override
+        public synchronized Document findAndModify(Document query) {
+            return super.findAndModify(query).cloneDeeply();
+        }
+
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize, Document fieldSelector) {
             for (Index<Object> index : getIndexes()) {
