@@ -11,10 +11,7 @@ import { rabbitmq } from './stack/components/rabbitmq.ts'
 import { followLogs } from './stack/follow.ts'
 import { loadProfile, type Profile } from './stack/profile.ts'
 import { logSize } from './stack/processes.ts'
-import { aliveComponents, assertPortsFree, down, logFiles, stackState, status, summary, up, type LogOffsets } from './stack/runner.ts'
-
-/** How often the log follower checks whether the stack is still there. */
-const STOPPED_POLL_MS = 1_000
+import { assertPortsFree, down, logFiles, stackState, status, summary, up, watchUntilStopped, type LogOffsets } from './stack/runner.ts'
 
 const USAGE = 'usage: tsx scripts/stack.ts up [--foreground] | down | status | broker stop|start'
 
@@ -66,11 +63,11 @@ async function upOrCleanUp (profile: Profile, interrupted: AbortSignal): Promise
 async function followUntilInterrupted (profile: Profile, offsets: LogOffsets | undefined, interrupted: AbortSignal): Promise<void> {
   console.log('Following the logs; press Ctrl-C to stop the stack.\n')
   const logs = logFiles(profile).map(({ name, file }) => ({ name, file, offset: offsets?.get(name) ?? logSize(file) }))
-  const stoppedElsewhere = abortWhenStopped(profile)
+  const stoppedElsewhere = watchUntilStopped(profile)
   try {
     await followLogs(logs, AbortSignal.any([interrupted, stoppedElsewhere.signal]))
   } finally {
-    clearInterval(stoppedElsewhere.timer)
+    stoppedElsewhere.stop()
   }
   if (!interrupted.aborted) {
     console.log(`\nThe "${profile.name}" stack was stopped from elsewhere (npm run stack:down, or its processes ended); no longer following its logs.`)
@@ -78,19 +75,6 @@ async function followUntilInterrupted (profile: Profile, offsets: LogOffsets | u
   }
   console.log('\nStopping the stack…')
   await down(profile)
-}
-
-/**
- * Aborts once no process of the stack is alive, as after `npm run stack:down` in another
- * terminal: following logs that have ended would wait for a Ctrl-C that nothing needs. A single
- * component stopped and started again (the tests do that) leaves the others running.
- */
-function abortWhenStopped (profile: Profile): { signal: AbortSignal, timer: NodeJS.Timeout } {
-  const controller = new AbortController()
-  const timer = setInterval(() => {
-    if (aliveComponents(profile).length === 0) controller.abort(new Error('stopped elsewhere'))
-  }, STOPPED_POLL_MS)
-  return { signal: controller.signal, timer }
 }
 
 async function statusCommand (profile: Profile): Promise<void> {

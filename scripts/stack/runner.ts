@@ -36,6 +36,19 @@ export function aliveComponents (profile: Profile): Component[] {
   })
 }
 
+/**
+ * A signal that aborts once no process of the stack is alive, as after `npm run stack:down` in
+ * another terminal: `npm start`'s log follower then leaves instead of following logs that have
+ * ended. One component stopped and started again (the tests do that) leaves the others alive.
+ */
+export function watchUntilStopped (profile: Profile, pollMs = 1_000): { signal: AbortSignal, stop: () => void } {
+  const controller = new AbortController()
+  const timer = setInterval(() => {
+    if (aliveComponents(profile).length === 0) controller.abort(new Error(`the "${profile.name}" stack stopped`))
+  }, pollMs)
+  return { signal: controller.signal, stop: () => { clearInterval(timer) } }
+}
+
 export async function stackState (profile: Profile): Promise<StackState> {
   const components = componentsOf(profile)
   const alive = aliveComponents(profile)
