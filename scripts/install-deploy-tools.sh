@@ -8,7 +8,7 @@
 # Each result is written under a temporary name and renamed when complete, and skipped when
 # already present, so an interrupted run is never taken as good and a second run costs nothing.
 #
-# Usage: bash scripts/install-deploy-tools.sh      (scripts/install.sh runs it)
+# Usage: bash scripts/install-deploy-tools.sh      (`scripts/install.sh --deploy-tools` runs it, as `npm test` does)
 set -euo pipefail
 # shellcheck source=scripts/toolchain.sh
 . "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"

@@ -13,10 +13,14 @@
 # AVX2, else SSE2; ARGON2_CPU=x86-64-v4|x86-64-v3|x86-64|portable picks a level instead), see
 # scripts/argon2-native.sh.
 #
-# Usage: bash scripts/install.sh [--browser] [--schemathesis]
+# Usage: bash scripts/install.sh [--browser] [--schemathesis] [--deploy-tools]
 #   --browser       also install Chromium (the e2e tests drive it).
 #   --schemathesis  also install schemathesis (pinned in scripts/schemathesis/requirements.txt,
 #                   from PyPI) into a Python virtual environment in the user cache.
+#   --deploy-tools  also install helm, kubeconform and the Kubernetes JSON schemas
+#                   (scripts/install-deploy-tools.sh), which only the Helm chart's test uses.
+# `npm start` and `npm run stack:up` pass none of them: they install the stack and nothing else.
+# `npm test` passes all three. Each step says how long it took.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,6 +42,7 @@ readonly ARGON2_DIR="$CACHE_DIR/argon2"
 
 want_browser=false
 want_schemathesis=false
+want_deploy_tools=false
 
 log() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -47,7 +52,8 @@ parse_args() {
     case "$arg" in
       --browser) want_browser=true ;;
       --schemathesis) want_schemathesis=true ;;
-      *) die "unknown argument: $arg (usage: install.sh [--browser] [--schemathesis])" ;;
+      --deploy-tools) want_deploy_tools=true ;;
+      *) die "unknown argument: $arg (usage: install.sh [--browser] [--schemathesis] [--deploy-tools])" ;;
     esac
   done
 }
@@ -200,7 +206,6 @@ build_schemathesis() {
 
 install_schemathesis() {
   local hash
-  $want_schemathesis || return 0
   hash=$(sources_hash "$SCHEMATHESIS_REQUIREMENTS")
   if is_current "$SCHEMATHESIS_DIR" "$hash"; then
     log "schemathesis: $SCHEMATHESIS_DIR is present"
@@ -272,18 +277,32 @@ build_workspaces() {
   (cd "$REPO_ROOT" && npm run build --silent)
 }
 
-main() {
-  parse_args "$@"
-  install_system_packages
-  ensure_node
-  install_mongo_server
-  install_mailhog
-  install_schemathesis
+install_deploy_tools() {
   bash "$REPO_ROOT/scripts/install-deploy-tools.sh"
-  install_npm_dependencies
-  install_argon2
-  build_workspaces
-  log "done"
+}
+
+# timed LABEL COMMAND...: runs it and logs how long it took, so a slow first install says where
+# the time went (the README's table of first-install timings comes from these lines).
+timed() {
+  local label=$1 started=$SECONDS
+  shift
+  "$@"
+  log "time: $label $((SECONDS - started)) s"
+}
+
+main() {
+  local started=$SECONDS
+  parse_args "$@"
+  timed apt install_system_packages
+  timed node ensure_node
+  timed mongo-java-server install_mongo_server
+  timed mailhog install_mailhog
+  $want_schemathesis && timed schemathesis install_schemathesis
+  $want_deploy_tools && timed deploy-tools install_deploy_tools
+  timed npm install_npm_dependencies
+  timed argon2 install_argon2
+  timed build build_workspaces
+  log "done in $((SECONDS - started)) s"
 }
 
 main "$@"

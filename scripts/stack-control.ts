@@ -4,11 +4,12 @@
 //   await stopBroker();            // RabbitMQ of STACK_PROFILE (test under `npm test`)
 //   await startBroker();
 //   process.kill(processPid('api-2'), 'SIGKILL');   // or: await stopComponent('api-2')
+//   await killComponent('mongo');                    // SIGKILL, and returns once it is gone
 //   await startComponent('api-2');                   // waits until it is healthy again
 import type { Component } from './stack/components/component.ts'
 import { rabbitmq } from './stack/components/rabbitmq.ts'
 import { loadProfile, type Profile } from './stack/profile.ts'
-import { isAlive, readRecord } from './stack/processes.ts'
+import { isAlive, readRecord, waitForExit } from './stack/processes.ts'
 import { componentsOf } from './stack/runner.ts'
 
 function currentProfile (): Profile {
@@ -51,4 +52,12 @@ export function processPid (name: string): number {
   const record = readRecord(currentProfile().paths.pids, name)
   if (!record || !isAlive(record)) throw new Error(`stack component "${name}" is not running`)
   return record.pid
+}
+
+/** Kills a component with SIGKILL (no shutdown hook, no flush) and returns once the process is gone. */
+export async function killComponent (name: string): Promise<void> {
+  const record = readRecord(currentProfile().paths.pids, name)
+  if (!record || !isAlive(record)) throw new Error(`stack component "${name}" is not running`)
+  process.kill(record.pid, 'SIGKILL')
+  if (!await waitForExit(record, 10_000)) throw new Error(`stack component "${name}" (pid ${record.pid}) outlived SIGKILL by 10 s`)
 }

@@ -11,7 +11,7 @@ import { rabbitmq } from './stack/components/rabbitmq.ts'
 import { followLogs } from './stack/follow.ts'
 import { loadProfile, type Profile } from './stack/profile.ts'
 import { logSize } from './stack/processes.ts'
-import { assertPortsFree, down, logFiles, stackState, status, summary, up, type LogOffsets } from './stack/runner.ts'
+import { assertPortsFree, down, logFiles, stackState, status, summary, up, watchUntilStopped, type LogOffsets } from './stack/runner.ts'
 
 const USAGE = 'usage: tsx scripts/stack.ts up [--foreground] | down | status | broker stop|start'
 
@@ -63,7 +63,16 @@ async function upOrCleanUp (profile: Profile, interrupted: AbortSignal): Promise
 async function followUntilInterrupted (profile: Profile, offsets: LogOffsets | undefined, interrupted: AbortSignal): Promise<void> {
   console.log('Following the logs; press Ctrl-C to stop the stack.\n')
   const logs = logFiles(profile).map(({ name, file }) => ({ name, file, offset: offsets?.get(name) ?? logSize(file) }))
-  await followLogs(logs, interrupted)
+  const stoppedElsewhere = watchUntilStopped(profile)
+  try {
+    await followLogs(logs, AbortSignal.any([interrupted, stoppedElsewhere.signal]))
+  } finally {
+    stoppedElsewhere.stop()
+  }
+  if (!interrupted.aborted) {
+    console.log(`\nThe "${profile.name}" stack was stopped from elsewhere (npm run stack:down, or its processes ended); no longer following its logs.`)
+    return
+  }
   console.log('\nStopping the stack…')
   await down(profile)
 }

@@ -64,19 +64,20 @@ function readNewBytes (log: FollowedLog): string {
   return complete
 }
 
-/** Runs until `signal` aborts. */
+/** Runs until `signal` aborts, then prints what came meanwhile (the last lines of a shutdown) once more. */
 export async function followLogs (logs: FollowedLog[], signal: AbortSignal): Promise<void> {
   const useColor = process.stdout.isTTY === true
   const width = Math.max(...logs.map((log) => log.name.length))
   const prefixes = new Map(
     logs.map((log, i) => [log.name, paint(`${log.name.padEnd(width)} |`, COLORS[i % COLORS.length]!, useColor)])
   )
-  while (!signal.aborted) {
+  for (;;) {
     for (const log of logs) {
       for (const line of readNewBytes(log).split('\n')) {
         if (line !== '') process.stdout.write(`${prefixes.get(log.name)} ${renderLine(line)}\n`)
       }
     }
+    if (signal.aborted) return
     await sleep(POLL_MS)
   }
 }

@@ -28,12 +28,30 @@ export function componentsOf (profile: Profile): Component[] {
 
 export type StackState = 'running' | 'stopped' | 'partial'
 
-export async function stackState (profile: Profile): Promise<StackState> {
-  const components = componentsOf(profile)
-  const alive = components.filter((component) => {
+/** The components whose recorded process is alive (no health check: cheap enough to poll). */
+export function aliveComponents (profile: Profile): Component[] {
+  return componentsOf(profile).filter((component) => {
     const record = readRecord(profile.paths.pids, component.name)
     return record !== undefined && isAlive(record)
   })
+}
+
+/**
+ * A signal that aborts once no process of the stack is alive, as after `npm run stack:down` in
+ * another terminal: `npm start`'s log follower then leaves instead of following logs that have
+ * ended. One component stopped and started again (the tests do that) leaves the others alive.
+ */
+export function watchUntilStopped (profile: Profile, pollMs = 1_000): { signal: AbortSignal, stop: () => void } {
+  const controller = new AbortController()
+  const timer = setInterval(() => {
+    if (aliveComponents(profile).length === 0) controller.abort(new Error(`the "${profile.name}" stack stopped`))
+  }, pollMs)
+  return { signal: controller.signal, stop: () => { clearInterval(timer) } }
+}
+
+export async function stackState (profile: Profile): Promise<StackState> {
+  const components = componentsOf(profile)
+  const alive = aliveComponents(profile)
   if (alive.length === 0) return 'stopped'
   if (alive.length < components.length) return 'partial'
   const healthy = await Promise.all(components.map((component) => component.isHealthy(profile)))

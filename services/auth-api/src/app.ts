@@ -2,6 +2,7 @@ import fastifyFormbody from '@fastify/formbody'
 import { databaseReachable, healthRoutes, requestLogging } from '@latchkey/shared'
 import type { FastifyInstance } from 'fastify'
 import accounts from './accounts/accounts.js'
+import type { HashingCost } from './credentials/passwords.js'
 import activation from './activation/routes.js'
 import admin from './admin/routes.js'
 import { introspectionClients, type AuthApiConfig } from './config.js'
@@ -33,11 +34,13 @@ export interface AppOptions {
   /** A throwaway database for tests; defaults to the one in MONGO_URL. */
   databaseName?: string
   onUndocumentedError?: ErrorHandlingOptions['onUndocumented']
+  /** For the unit tests' helper only: a cheaper argon2id cost. Absent, as from server.ts, it is OWASP's. */
+  passwordHashing?: HashingCost
 }
 
 const DAY_MS = 86_400_000
 
-export default async function app (fastify: FastifyInstance, { config, clock, databaseName, onUndocumentedError }: AppOptions): Promise<void> {
+export default async function app (fastify: FastifyInstance, { config, clock, databaseName, onUndocumentedError, passwordHashing }: AppOptions): Promise<void> {
   fastify.decorate('clock', clock ?? (() => new Date()))
 
   await fastify.register(requestLogging)
@@ -59,7 +62,8 @@ export default async function app (fastify: FastifyInstance, { config, clock, da
     deviceTokenTtlSeconds: config.DEVICE_TOKEN_TTL_DAYS * 86_400,
     mailLimits: { intervalSeconds: config.RESEND_INTERVAL_SECONDS, perDay: config.CODE_MAILS_PER_DAY, perNetworkPerDay: config.CODE_MAILS_PER_NETWORK_PER_DAY },
     pendingRetentionMs: config.PENDING_ACCOUNT_RETENTION_DAYS * DAY_MS,
-    lockout: { threshold: config.LOCKOUT_THRESHOLD, baseSeconds: config.LOCKOUT_BASE_SECONDS, maxSeconds: config.LOCKOUT_MAX_SECONDS }
+    lockout: { threshold: config.LOCKOUT_THRESHOLD, baseSeconds: config.LOCKOUT_BASE_SECONDS, maxSeconds: config.LOCKOUT_MAX_SECONDS },
+    ...(passwordHashing ? { hashing: passwordHashing } : {})
   })
   await fastify.register(retention, { intervalSeconds: config.RETENTION_SWEEP_SECONDS })
   await fastify.register(events, { amqpUrl: config.AMQP_URL, exchange: config.EVENTS_EXCHANGE, replicaId: config.REPLICA_ID, sweepSeconds: config.OUTBOX_SWEEP_SECONDS })

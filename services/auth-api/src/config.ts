@@ -10,6 +10,12 @@ export const AuthApiConfigSchema = Type.Object({
   METRICS_PORT: Type.Integer({ default: 9101, minimum: 0, maximum: 65535 }),
   /** Key for the HMAC that stores one-time codes; shared by every replica. */
   CODE_SECRET: Type.String({ minLength: 32 }),
+  /**
+   * Passwords hash with argon2id at OWASP's cost, always: this is the only value accepted, so a
+   * deployment asking for a cheaper one is refused at start instead of silently ignored. The unit
+   * tests' quicker cost reaches the app as an option of their helper, never as configuration.
+   */
+  PASSWORD_HASHING: Type.Literal('argon2id-owasp', { default: 'argon2id-owasp' }),
   /** Digits of an activation code: the original design's 4, bounded by CODE_FAILURES_PER_DAY (README, "Rules"). */
   CODE_LENGTH: Type.Integer({ default: 4, minimum: 4, maximum: 10 }),
   /** Digits of a password-reset code: it recovers an account, so never fewer than 6 (NIST SP 800-63B-4 §4.2.1.2). */

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import type { FastifyInstance } from 'fastify'
-import { healthRoutes, serviceMetrics } from '@latchkey/shared'
+import { healthRoutes, requestLogging, serviceMetrics } from '@latchkey/shared'
 import type { MailerConfig } from './config.js'
 import deliveryLog from './delivery/delivery-log.js'
 import mailEvents from './mail-events/mail-events.js'
@@ -10,6 +10,7 @@ export type AppOptions = MailerConfig
 
 /** The whole mailer as one plugin: metrics, the delivery log and SMTP first, then the consumer that uses them. */
 export default async function app (fastify: FastifyInstance, config: AppOptions): Promise<void> {
+  await fastify.register(requestLogging)
   await fastify.register(serviceMetrics, { service: 'mailer', host: config.METRICS_HOST, port: config.METRICS_PORT })
   await fastify.register(deliveryLog, {
     mongoUrl: config.MONGO_URL,

@@ -1,11 +1,12 @@
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
-import { loadConfig, loggerOptions } from '@latchkey/shared'
+import { loadConfig, loggerOptions, quietRequestLogController } from '@latchkey/shared'
 import app from './app.js'
 import { MailerConfigSchema } from './config.js'
 
 const config = loadConfig(MailerConfigSchema)
-const fastify = Fastify({ logger: loggerOptions('mailer', config.LOG_LEVEL) })
+// One line per request (requestLogging, registered by the app) instead of Fastify's two.
+const fastify = Fastify({ logger: loggerOptions('mailer', config.LOG_LEVEL), logController: quietRequestLogController() })
 await fastify.register(app, config)
 
 // Long enough for in-flight mails (SMTP timeouts are 5 s each) to finish before we give up.

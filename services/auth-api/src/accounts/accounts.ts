@@ -6,7 +6,7 @@ import { CodeFailures } from '../codes/code-failures.js'
 import { OneTimeCodes } from '../codes/one-time-code.js'
 import type { MailLimits } from '../codes/mail-quota.js'
 import { DeviceTokens } from '../credentials/device-tokens.js'
-import { createPasswordHasher, type PasswordHasher } from '../credentials/passwords.js'
+import { createPasswordHasher, type HashingCost, type PasswordHasher } from '../credentials/passwords.js'
 import { SignInAttempts, type LockoutPolicy } from '../credentials/sign-in-attempts.js'
 import { AccountStore } from './accounts-store.js'
 
@@ -37,6 +37,8 @@ export interface AccountsOptions {
   mailLimits: MailLimits
   pendingRetentionMs: number
   lockout: LockoutPolicy
+  /** argon2id's cost; OWASP's when absent (see passwords.ts). */
+  hashing?: HashingCost
 }
 
 async function accounts (fastify: FastifyInstance, options: AccountsOptions): Promise<void> {
@@ -51,7 +53,7 @@ async function accounts (fastify: FastifyInstance, options: AccountsOptions): Pr
   fastify.decorate('deviceTokens', new DeviceTokens(Buffer.from(hkdfSync('sha256', options.codeSecret, 'latchkey', 'device token', 32)), options.deviceTokenTtlSeconds))
   fastify.decorate('accounts', store)
   fastify.decorate('signInAttempts', signInAttempts)
-  fastify.decorate('passwords', await createPasswordHasher(fastify.authMetrics.passwordHashing))
+  fastify.decorate('passwords', await createPasswordHasher(fastify.authMetrics.passwordHashing, options.hashing))
   fastify.decorate('codes', new OneTimeCodes(options.codeSecret, options.codeLengths, options.codeTtlSeconds, options.codeMaxAttempts))
   fastify.decorate('mailLimits', options.mailLimits)
   fastify.decorate('pendingRetentionMs', options.pendingRetentionMs)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { quietRequestLogController } from '@latchkey/shared'
 import { answerFor, sendError } from './errors.js'
 
 /**
@@ -22,7 +23,7 @@ export function serverOptions (trustProxy: string) {
     // only when it is short and plain (see requestIdOf): the header is read by genReqId.
     requestIdHeader: false as const,
     // One line per request instead (shared requestLogging, registered by the app).
-    disableRequestLogging: true,
+    logController: quietRequestLogController(),
     genReqId: requestIdOf,
     trustProxy,
     bodyLimit: 64 * 1024,
