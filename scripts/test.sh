@@ -16,7 +16,11 @@ log() { printf '[test] %s\n' "$*"; }
 
 stack() { npx --no-install tsx scripts/stack.ts "$@"; }
 
+# Set while `stack up` runs in the background: a stop waits for it, so nothing is left half started.
+STACK_UP_PID=
+
 stop_stack() {
+  if [ -n "$STACK_UP_PID" ]; then wait "$STACK_UP_PID" 2>/dev/null || true; fi
   log "stopping the test stack"
   stack down || log "WARNING: stack down failed"
 }
@@ -108,18 +112,25 @@ main() {
   use_node
   log "node $(node --version)"
 
-  log "static checks: lint (neostandard) and types"
-  npm run lint --silent
-  npm run typecheck --silent
-
-  log "starting a fresh test stack"
+  # The stack starts while the static checks run: it mostly waits on RabbitMQ and the JVM.
+  log "starting a fresh test stack, and meanwhile the static checks: lint (neostandard) and types"
   stack down >/dev/null
   rm -rf "$TEST_STACK_DIR"
+  local stack_log
+  stack_log=$(mktemp)
+  stack up >"$stack_log" 2>&1 &
+  STACK_UP_PID=$!
   trap stop_stack EXIT
-  if ! stack up; then
+  npm run lint --silent
+  npm run typecheck --silent
+  if ! wait "$STACK_UP_PID"; then
+    cat "$stack_log"
     print_log_tails
     exit 1
   fi
+  STACK_UP_PID=
+  cat "$stack_log"
+  rm -f "$stack_log"
 
   if run_workspace_tests; then
     log "all workspaces passed in $((SECONDS - started)) s"
