@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, starts a fresh "test" stack
 # (ports 9443, 4001.., see scripts/README-stack.md), runs every workspace's tap
-# tests against it, and always stops the stack again. Lint and type checks run first.
+# tests against it, and always stops the stack again. Lint and type checks run while the stack starts.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
