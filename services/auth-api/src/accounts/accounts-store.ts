@@ -15,7 +15,7 @@ export type Decision<T> =
   }
 
 /** Decides on the account as it now is (null once it is gone); may throw a refusal. */
-export type Decide<T, V extends SignedInAccount = AccountDocument> = (current: V | AccountDocument | null) => Decision<T> | Promise<Decision<T>>
+export type Decide<T, V extends Pick<AccountDocument, '_id'> = AccountDocument> = (current: V | AccountDocument | null) => Decision<T> | Promise<Decision<T>>
 
 /** What a relay claimed: the events to publish, as they stood when claimed. */
 export type ClaimedOutbox = Pick<AccountDocument, '_id' | 'status' | 'outbox' | 'outboxAttempts'> & { outboxClaim: string }
@@ -87,7 +87,7 @@ export class AccountStore {
    * written so that only a real change of the facts decided on can fail them, so a second round
    * settles it; the bound only stops a bug from spinning.
    */
-  async settle<T = AccountDocument, V extends SignedInAccount = AccountDocument> (id: string, first: V | null, decide: Decide<T, V>, rounds = 8): Promise<T> {
+  async settle<T = AccountDocument, V extends Pick<AccountDocument, '_id'> = AccountDocument> (id: string, first: V | null, decide: Decide<T, V>, rounds = 8): Promise<T> {
     let current: V | AccountDocument | null = first
     for (let round = 0; round < rounds; round++) {
       const decision = await decide(current)

@@ -36,8 +36,10 @@ export interface CodeCheckDeps {
 export async function useCode (deps: CodeCheckDeps, address: string, account: AccountDocument | null, purpose: CodePurpose, candidate: string, checkState: StateCheck): Promise<CodeUsed> {
   const { codes, accounts, codeFailures, clock } = deps
   await codeFailures.reserve(purpose, address, clock())
+  // Refused as a wrong try would be: the reservation above stays spent.
+  checkState(account)
   const path = `codes.${purpose}`
-  const used = await accounts.settle<CodeUsed>(account?._id ?? '', account, (current) => {
+  const used = await accounts.settle<CodeUsed>(account._id, account, (current) => {
     checkState(current)
     const now = clock()
     const code = current.codes[purpose]

@@ -1,8 +1,7 @@
-import type { CodePurpose } from '@latchkey/shared'
+import { type CodePurpose, isDuplicateKey } from '@latchkey/shared'
 import type { Collection, Db } from 'mongodb'
 import { untilSettled } from '../accounts/accounts-store.js'
 import { refusedUntil } from '../refusal.js'
-import { isDuplicateKey } from '@latchkey/shared'
 
 const WINDOW_MS = 86_400_000
 

@@ -1,5 +1,4 @@
-import type { CodePurpose } from '@latchkey/shared'
-import type { EventType } from '@latchkey/shared'
+import type { CodePurpose, EventType } from '@latchkey/shared'
 import type { UpdateFilter } from 'mongodb'
 import type { AccountDocument } from '../accounts/account.js'
 import { combine, type AccountStore } from '../accounts/accounts-store.js'

@@ -1,6 +1,6 @@
 import { EventTypes, type PasswordChangedData, type PasswordChangeHow } from '@latchkey/shared'
 import type { Filter, UpdateFilter } from 'mongodb'
-import type { AccountDocument, SignedInAccount } from '../accounts/account.js'
+import type { AccountDocument } from '../accounts/account.js'
 import { combine, type AccountStore } from '../accounts/accounts-store.js'
 import { accountEvent, appendToOutbox, type RequestContext } from '../events/outbox.js'
 import { endEverySession } from '../sessions/session-lifecycle.js'
@@ -34,7 +34,7 @@ export interface PasswordChange {
 export async function setPassword (deps: PasswordWriteDeps, account: PasswordHolder, change: PasswordChange): Promise<AccountDocument | null> {
   const { passwordHash, how, expected, alongside = {}, context } = change
   let decidedOn: PasswordHolder | undefined
-  return await deps.accounts.settle<AccountDocument | null, PasswordHolder & SignedInAccount>(account._id, account as PasswordHolder & SignedInAccount, (current) => {
+  return await deps.accounts.settle<AccountDocument | null, PasswordHolder>(account._id, account, (current) => {
     // The sessions were as decided on last round, so what failed is `expected`: the change no longer applies.
     if (!current || (decidedOn && sameSessions(current, decidedOn))) return { done: null }
     decidedOn = current

@@ -1,7 +1,6 @@
-import type { CodePurpose } from '@latchkey/shared'
+import { CloudEventEnvelope, CodeDeliveryData, type CodePurpose, EventTypes, isDeliverableAddress, PasswordChangedData } from '@latchkey/shared'
 import { Compile } from 'typebox/compile'
 import { Type } from 'typebox'
-import { CloudEventEnvelope, CodeDeliveryData, EventTypes, PasswordChangedData, isDeliverableAddress } from '@latchkey/shared'
 
 /** The event types that ask for a code mail, and which one. `user.deleted` is deliberately absent. */
 export const mailPurposeByType: Readonly<Record<string, CodePurpose>> = {
